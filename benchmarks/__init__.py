@@ -1,0 +1,1 @@
+"""Benchmarks, one script per domain: ``python -m benchmarks.<name>`` prints one JSON object per case."""

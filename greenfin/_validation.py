@@ -1,0 +1,342 @@
+"""Validation at the boundary: read a user's table once, check it, and say exactly what is wrong.
+
+:func:`read_table` reads CSV, Parquet, Excel or JSON into a polars DataFrame; :func:`validate_frame`
+checks it against a tuple of :class:`ColumnSpec` and raises a :class:`~greenfin.errors.DataError`
+naming the file, column, first bad row (1-based, header not counted) and the fix. :func:`evolve`
+makes a changed copy of a frozen spec and validates it again (``model_copy`` would not).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from greenfin._typing import PathLikeStr
+from greenfin.errors import DataError, SpecError
+
+__all__ = ["ColumnSpec", "evolve", "read_table", "validate_frame", "write_atomically"]
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+ColumnKind = Literal["float", "int", "str", "bool", "date"]
+
+_POLARS_KIND: dict[ColumnKind, pl.DataType] = {
+    "float": pl.Float64(),
+    "int": pl.Int64(),
+    "str": pl.String(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+}
+
+
+def evolve(spec: SpecT, **changes: Any) -> SpecT:
+    """Return a copy of a frozen pydantic spec with ``changes`` applied, validated again.
+
+    Parameters
+    ----------
+    spec : pydantic.BaseModel
+        The spec to change.
+    **changes
+        Field values to replace.
+
+    Returns
+    -------
+    pydantic.BaseModel
+        A new, validated spec of the same type.
+
+    Raises
+    ------
+    SpecError
+        If the changed spec does not validate; the message names the field.
+
+    Examples
+    --------
+    >>> from greenfin.conventions import get_convention
+    >>> evolve(get_convention("cn-ib-abs"), frequency_months=1).frequency_months
+    1
+    >>> evolve(get_convention("cn-ib-abs"), frequency_months=0)
+    Traceback (most recent call last):
+    ...
+    greenfin.errors.SpecError: Convention.frequency_months: Input should be greater than or equal to 1 ...
+    """
+    data = spec.model_dump()
+    unknown = set(changes) - set(type(spec).model_fields)
+    if unknown:
+        raise SpecError(f"{type(spec).__name__} has no field(s) {sorted(unknown)}; known: {sorted(data)}.")
+    data.update(changes)
+    try:
+        return type(spec).model_validate(data)
+    except ValidationError as exc:
+        raise spec_error_from(exc, type(spec).__name__) from exc
+
+
+def spec_error_from(exc: ValidationError, owner: str) -> SpecError:
+    """Turn a pydantic ``ValidationError`` into a one-line :class:`SpecError` naming the field.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The error.
+    owner : str
+        The spec's name, for the message.
+
+    Returns
+    -------
+    SpecError
+        The error to raise.
+    """
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
+        parts.append(f"{owner}.{loc}: {err['msg']} (got {err.get('input')!r})")
+    more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+    return SpecError("; ".join(parts) + more + ". Fix the field(s) named.")
+
+
+class ColumnSpec(BaseModel):
+    """What one column of an input table must hold.
+
+    Parameters
+    ----------
+    name : str
+        Column name (with its unit suffix, e.g. ``area_ha``).
+    kind : {"float", "int", "str", "bool", "date"}
+        Value type; the column is cast to it.
+    required : bool
+        Whether the column must be present.
+    nullable : bool
+        Whether empty / NaN values are allowed.
+    gt, ge, lt, le : float or None
+        Bounds for numeric columns.
+    allowed : tuple of str or None
+        Allowed values of a text column.
+    description : str
+        What the column means, shown in errors and ``--help``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    kind: ColumnKind = "float"
+    required: bool = True
+    nullable: bool = False
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    allowed: tuple[str, ...] | None = None
+    description: str = ""
+
+
+def read_table(path: PathLikeStr, *, sheet: str | None = None) -> pl.DataFrame:
+    """Read a CSV, Parquet, Excel (.xlsx) or JSON (records) file into a polars DataFrame.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    sheet : str or None
+        Sheet name for Excel files (default: the first sheet).
+
+    Returns
+    -------
+    polars.DataFrame
+        The table, columns as read (validate it with :func:`validate_frame`).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, of an unsupported type, or cannot be parsed.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError("file not found; check the path.", source=str(p))
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            return pl.read_csv(p, infer_schema_length=10_000, null_values=["", "NA", "NaN", "nan", "null"])
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(p)
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_excel(p, sheet)
+        if suffix == ".json":
+            return pl.read_json(p)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(
+            f"could not be read as {suffix[1:]}: {exc}. Save it as UTF-8 CSV or Parquet.", source=str(p)
+        ) from exc
+    raise DataError(f"unsupported file type {suffix!r}; use .csv, .parquet, .xlsx or .json.", source=str(p))
+
+
+def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise DataError(f"has no sheet {sheet!r}; sheets: {book.sheetnames}.", source=str(path))
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        book.close()
+    if not rows:
+        raise DataError("the sheet is empty; put column names in the first row.", source=str(path))
+    header = [str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(rows[0])]
+    columns = {name: [r[i] if i < len(r) else None for r in rows[1:]] for i, name in enumerate(header)}
+    return pl.DataFrame(columns, strict=False)
+
+
+def _first_bad_row(mask: pl.Series) -> int:
+    return int(mask.arg_true()[0]) + 1
+
+
+def _bound_fail(col: pl.Series, spec: ColumnSpec) -> tuple[pl.Series, str] | None:
+    checks: tuple[tuple[float | None, str], ...] = ((spec.gt, ">"), (spec.ge, ">="), (spec.lt, "<"), (spec.le, "<="))
+    for bound, op in checks:
+        if bound is None:
+            continue
+        if op == ">":
+            bad = col <= bound
+        elif op == ">=":
+            bad = col < bound
+        elif op == "<":
+            bad = col >= bound
+        else:
+            bad = col > bound
+        bad = bad.fill_null(False)
+        if bad.any():
+            return bad, f"{op} {bound}"
+    return None
+
+
+def _cast_column(raw: pl.Series, spec: ColumnSpec, source: str) -> pl.Series:
+    if spec.kind == "str":
+        cast = raw.cast(pl.String)
+    elif spec.kind == "date" and raw.dtype == pl.String:
+        cast = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    else:
+        cast = raw.cast(_POLARS_KIND[spec.kind], strict=False)
+    failed = cast.is_null() & raw.is_not_null()
+    if failed.any():
+        row = _first_bad_row(failed)
+        kind_hint = "YYYY-MM-DD" if spec.kind == "date" else spec.kind
+        raise DataError(
+            f"value {raw[row - 1]!r} is not a valid {kind_hint}; fix or remove it.",
+            source=source,
+            column=spec.name,
+            row=row,
+        )
+    return cast.fill_nan(None) if spec.kind == "float" else cast
+
+
+def _checked_column(raw: pl.Series, spec: ColumnSpec, source: str) -> pl.Series:
+    cast = _cast_column(raw, spec, source)
+    if not spec.nullable and cast.is_null().any():
+        raise DataError(
+            f"has a missing value (empty, NA or NaN); every row needs {spec.name} ({spec.description}).",
+            source=source,
+            column=spec.name,
+            row=_first_bad_row(cast.is_null()),
+        )
+    if spec.kind in ("float", "int"):
+        found = _bound_fail(cast, spec)
+        if found is not None:
+            bad, text = found
+            row = _first_bad_row(bad)
+            raise DataError(
+                f"must be {text}; got {cast[row - 1]!r}. Fix the value or the unit ({spec.description}).",
+                source=source,
+                column=spec.name,
+                row=row,
+            )
+    if spec.allowed is not None:
+        bad = ~cast.is_in(list(spec.allowed)) & cast.is_not_null()
+        if bad.any():
+            row = _first_bad_row(bad)
+            raise DataError(
+                f"value {cast[row - 1]!r} is not allowed; use one of {list(spec.allowed)}.",
+                source=source,
+                column=spec.name,
+                row=row,
+            )
+    return cast
+
+
+def validate_frame(
+    frame: pl.DataFrame,
+    columns: Sequence[ColumnSpec],
+    *,
+    source: str = "input table",
+    extra: Literal["keep", "drop"] = "keep",
+) -> pl.DataFrame:
+    """Check and cast a table against column specs, failing on the first problem with a precise message.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        The table as read.
+    columns : sequence of ColumnSpec
+        What each column must hold.
+    source : str, default "input table"
+        File name or table name for messages.
+    extra : {"keep", "drop"}, default "keep"
+        Keep or drop columns not named in ``columns``.
+
+    Returns
+    -------
+    polars.DataFrame
+        The table with each named column cast to its kind (optional missing columns are added as null).
+
+    Raises
+    ------
+    DataError
+        Naming the file, column, first bad row and the fix: a missing column (with the closest
+        name present), a value that cannot be cast, a missing value, a bound broken, a value not allowed.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"parcel_id": ["a", "b"], "area_ha": [1.5, -2.0]})
+    >>> validate_frame(df, [ColumnSpec(name="parcel_id", kind="str"), ColumnSpec(name="area_ha", gt=0)],
+    ...                source="parcels.csv")
+    Traceback (most recent call last):
+    ...
+    greenfin.errors.DataError: parcels.csv, column area_ha, row 2: must be > 0.0; got -2.0. ...
+    """
+    out = frame
+    present = set(frame.columns)
+    for spec in columns:
+        if spec.name not in present:
+            if spec.required:
+                close = difflib.get_close_matches(spec.name, list(present), n=1)
+                hint = f" Did you mean {close[0]!r}? Rename it." if close else f" Columns present: {sorted(present)}."
+                raise DataError(f"required column {spec.name!r} is missing ({spec.description}).{hint}", source=source)
+            out = out.with_columns(pl.lit(None, dtype=_POLARS_KIND[spec.kind]).alias(spec.name))
+            continue
+        out = out.with_columns(_checked_column(out[spec.name], spec, source).alias(spec.name))
+    if extra == "drop":
+        out = out.select([c.name for c in columns])
+    return out
+
+
+def write_atomically(path: PathLikeStr, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a failure leaves nothing half written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file.
+    data : bytes
+        Content.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(dest)

@@ -1,0 +1,3 @@
+"""greenfin.assessment (see DESIGN.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""greenfin.collateral (see DESIGN.md)."""
+
+__all__: list[str] = []

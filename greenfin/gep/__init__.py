@@ -1,0 +1,3 @@
+"""greenfin.gep (see DESIGN.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""greenfin.insurance (see DESIGN.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""greenfin.lending (see DESIGN.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Demo stages, one module per domain (``ORDER``, ``KEY``, ``LABEL``, ``run(ctx) -> Section``)."""

@@ -1,0 +1,3 @@
+"""greenfin.scoring (see DESIGN.md)."""
+
+__all__: list[str] = []

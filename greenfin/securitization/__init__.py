@@ -1,0 +1,3 @@
+"""greenfin.securitization (see DESIGN.md)."""
+
+__all__: list[str] = []

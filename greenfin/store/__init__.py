@@ -1,0 +1,3 @@
+"""greenfin.store (see DESIGN.md)."""
+
+__all__: list[str] = []
