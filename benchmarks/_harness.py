@@ -34,7 +34,7 @@ def measure(fn: Callable[[], Any], *, repeat: int = 1) -> tuple[Any, float, int]
         peak = [base]
         stop = threading.Event()
 
-        def sample(peak: list[int] = peak) -> None:
+        def sample(peak: list[int] = peak, stop: threading.Event = stop) -> None:
             while not stop.is_set():
                 peak[0] = max(peak[0], _rss_bytes())
                 time.sleep(0.005)
