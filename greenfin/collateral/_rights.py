@@ -1,0 +1,239 @@
+"""The rights table: its columns, the boundary validation and the per-right refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from greenfin._typing import BoolArray, FloatArray
+from greenfin._validation import ColumnSpec, validate_frame
+from greenfin.collateral._params import table
+from greenfin.errors import DataError
+
+__all__ = [
+    "POLICY_TIERS",
+    "REGISTRIES",
+    "RIGHTS_COLUMNS",
+    "RIGHT_TYPES",
+    "SPECIES",
+    "remaining_term_years",
+    "validate_rights",
+]
+
+RIGHT_TYPES: Final[tuple[str, ...]] = (
+    "forest_right",
+    "carbon_allowance",
+    "carbon_sink_income",
+    "discharge_right",
+    "water_right",
+    "energy_use_right",
+    "land_management_right",
+    "eco_income_right",
+    "scenic_fee_right",
+)
+"""Eco-product right types of DESIGN.md.
+
+林权, CEA, 碳汇收益权, 排污权, 用水权, 用能权, 土地经营权, 生态权益, 景区收费权.
+"""
+
+PERMIT_TYPES: Final[tuple[str, ...]] = ("discharge_right", "water_right", "energy_use_right")
+
+REGISTRIES: Final[tuple[str, ...]] = ("real_estate", "movable_unified", "carbon_registry", "none")
+"""Where the pledge is registered: 不动产登记, 动产融资统一登记公示系统, national carbon registry 中碳登, or nowhere."""
+
+POLICY_TIERS: Final[tuple[str, ...]] = ("normal", "exchange")
+"""Approval tier: branch authority, or with an exchange / 收储 agency / 一级分行 approval (higher caps)."""
+
+SPECIES: Final[tuple[str, ...]] = ("chinese_fir", "masson_pine", "broadleaf", "bamboo", "oil_tea")
+"""Species groups with growth curves in ``data/forest.json``."""
+
+_DAYS_PER_YEAR: Final = 365.25  # calendar convention for remaining terms (ACT/365.25), a definition
+
+RIGHTS_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
+    ColumnSpec(name="right_id", kind="str", description="unique id of the right"),
+    ColumnSpec(name="borrower_id", kind="str", description="owner / borrower id"),
+    ColumnSpec(name="right_type", kind="str", allowed=RIGHT_TYPES, description="eco-product right type"),
+    ColumnSpec(name="term_end", kind="date", description="date the right, permit or contract expires"),
+    ColumnSpec(name="registry", kind="str", required=False, nullable=True, allowed=REGISTRIES, description="registry"),
+    ColumnSpec(name="policy_tier", kind="str", required=False, nullable=True, allowed=POLICY_TIERS, description="tier"),
+    ColumnSpec(name="insured", kind="bool", required=False, nullable=True, description="insurance in force"),
+    ColumnSpec(name="storage_agency", kind="bool", required=False, nullable=True, description="收储 agency backs it"),
+    ColumnSpec(name="parcel_id", kind="str", required=False, nullable=True, description="forest parcel id"),
+    ColumnSpec(name="area_ha", required=False, nullable=True, ge=0.0, description="area in hectares"),
+    ColumnSpec(name="species_group", kind="str", required=False, nullable=True, description="species group"),
+    ColumnSpec(name="stand_age_years", required=False, nullable=True, ge=0.0, description="stand age in years"),
+    ColumnSpec(name="forest_category", kind="str", required=False, nullable=True, description="公益林 or 商品林"),
+    ColumnSpec(name="allowance_tco2e", required=False, nullable=True, ge=0.0, description="CEA quantity"),
+    ColumnSpec(name="price_series", kind="str", required=False, nullable=True, description="price series name"),
+    ColumnSpec(name="annual_sink_tco2e", required=False, nullable=True, ge=0.0, description="credits per year"),
+    ColumnSpec(name="permit_quantity_per_year", required=False, nullable=True, ge=0.0, description="permit volume"),
+    ColumnSpec(name="permit_unit", kind="str", required=False, nullable=True, description="m3, t, tce or kwh"),
+    ColumnSpec(name="unit_price_cny", required=False, nullable=True, gt=0.0, description="price per unit, CNY"),
+    ColumnSpec(name="price_term_years", required=False, nullable=True, gt=0.0, description="term the price covers"),
+    ColumnSpec(name="rent_cny_per_ha_per_year", required=False, nullable=True, ge=0.0, description="rent per ha"),
+    ColumnSpec(name="transferred", kind="bool", required=False, nullable=True, description="transferred land"),
+    ColumnSpec(
+        name="realisable_cash_flow_cny_per_year", required=False, nullable=True, ge=0.0, description="cash flow"
+    ),
+    ColumnSpec(name="cash_flow_growth_per_year", required=False, nullable=True, gt=-1.0, description="growth"),
+    ColumnSpec(name="payer", kind="str", required=False, nullable=True, description="payer of the cash flow"),
+    ColumnSpec(name="visitors_per_year", required=False, nullable=True, ge=0.0, description="visitors per year"),
+    ColumnSpec(name="ticket_price_cny", required=False, nullable=True, ge=0.0, description="ticket price"),
+    ColumnSpec(name="loan_cny", required=False, nullable=True, ge=0.0, description="outstanding secured loan"),
+    ColumnSpec(name="loan_tenor_years", required=False, nullable=True, gt=0.0, description="requested tenor"),
+)
+"""Columns of a rights table; only the first four are required for every type (see ``_TYPE_NEEDS``)."""
+
+_TYPE_NEEDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    # each inner tuple is one acceptable set of non-null columns
+    "forest_right": (("area_ha", "species_group", "stand_age_years"),),
+    "carbon_allowance": (("allowance_tco2e",),),
+    "carbon_sink_income": (("annual_sink_tco2e",), ("area_ha", "species_group", "stand_age_years")),
+    "discharge_right": (("permit_quantity_per_year", "unit_price_cny"),),
+    "water_right": (("permit_quantity_per_year", "unit_price_cny"),),
+    "energy_use_right": (("permit_quantity_per_year", "unit_price_cny"),),
+    "land_management_right": (("area_ha", "rent_cny_per_ha_per_year"),),
+    "eco_income_right": (("realisable_cash_flow_cny_per_year",),),
+    "scenic_fee_right": (("visitors_per_year", "ticket_price_cny"),),
+}
+
+_FIX: Final[dict[str, str]] = {
+    "eco_income_right": (
+        " Value an eco-income right (GEP/VEP 收益权) on its REALISABLE cash flows only (government purchases,"
+        " GEP-increment rewards, tickets, leases; greenfin.gep splits realisable from non-realisable value):"
+        " GEP itself is not saleable and is never collateral."
+    ),
+}
+
+
+def validate_rights(rights: pl.DataFrame, *, source: str = "rights table") -> pl.DataFrame:
+    """Check a rights table once at the boundary and return it with every optional column present and typed.
+
+    Parameters
+    ----------
+    rights : polars.DataFrame
+        One row per right (columns :data:`RIGHTS_COLUMNS`).
+    source : str, default "rights table"
+        File name for messages.
+
+    Returns
+    -------
+    polars.DataFrame
+        The validated, typed table.
+
+    Raises
+    ------
+    DataError
+        Naming file, column, row and fix: a missing or mistyped column, a duplicate right id, a column a
+        right type needs left empty, an unknown species group.
+    """
+    frame = validate_frame(rights, RIGHTS_COLUMNS, source=source)
+    dup = frame["right_id"].is_duplicated()
+    if dup.any():
+        row = int(dup.arg_true()[0]) + 1
+        raise DataError(
+            f"right_id {frame['right_id'][row - 1]!r} appears more than once; each right must have one row.",
+            source=source,
+            column="right_id",
+            row=row,
+        )
+    types = frame["right_type"].to_numpy()
+    for right_type, alternatives in _TYPE_NEEDS.items():
+        mask = types == right_type
+        if not mask.any():
+            continue
+        ok = np.zeros(frame.height, dtype=bool)
+        for cols in alternatives:
+            ok |= np.logical_and.reduce([frame[c].is_not_null().to_numpy() for c in cols])
+        bad = mask & ~ok
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            missing = [c for c in alternatives[0] if frame[c][row] is None]
+            need = " or ".join("+".join(cols) for cols in alternatives)
+            raise DataError(
+                f"a {right_type} needs {need}; {', '.join(missing)} is empty.{_FIX.get(right_type, '')}",
+                source=source,
+                column=missing[0] if missing else alternatives[0][0],
+                row=row + 1,
+            )
+    species = frame["species_group"]
+    unknown = species.is_not_null() & ~species.is_in(list(SPECIES))
+    if unknown.any():
+        row = int(unknown.arg_true()[0]) + 1
+        raise DataError(
+            f"unknown species group {species[row - 1]!r}; greenfin has growth curves for {list(SPECIES)}."
+            " Map the stand to one of them (e.g. 杉木 -> chinese_fir) or add a curve to collateral/data/forest.json.",
+            source=source,
+            column="species_group",
+            row=row,
+        )
+    table("forest")  # fail early if the growth-curve file is broken
+    return frame
+
+
+def remaining_term_years(term_end: pl.Series, as_of: dt.date) -> FloatArray:
+    """Years from ``as_of`` to each ``term_end`` (ACT/365.25; negative when expired).
+
+    Parameters
+    ----------
+    term_end : polars.Series
+        Expiry dates.
+    as_of : datetime.date
+        Valuation date.
+
+    Returns
+    -------
+    numpy.ndarray
+        Remaining term in years.
+    """
+    ends = term_end.cast(pl.Date).to_numpy().astype("datetime64[D]")
+    days = (ends - np.datetime64(as_of, "D")).astype(np.float64)
+    return np.asarray(days / _DAYS_PER_YEAR, dtype=np.float64)
+
+
+def refusals(frame: pl.DataFrame, remaining: FloatArray) -> tuple[BoolArray, pl.Series]:
+    """Rights that cannot secure a loan, with the reason (expired, tenor past term, public-benefit forest).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        Validated rights.
+    remaining : numpy.ndarray
+        Remaining term in years.
+
+    Returns
+    -------
+    tuple
+        Boolean mask of refused rights and a string Series of reasons (null where accepted).
+    """
+    tenor = frame["loan_tenor_years"].fill_null(0.0).to_numpy()
+    work = frame.select(
+        pl.col("term_end").cast(pl.String).alias("end"),
+        pl.Series("remaining", remaining),
+        pl.Series("tenor", tenor),
+        (
+            (pl.col("forest_category").fill_null("") == "public_welfare") & (pl.col("right_type") == "forest_right")
+        ).alias("public"),
+    )
+    reason = work.select(
+        pl.when(pl.col("remaining") <= 0.0)
+        .then(pl.format("expired: the right ended on {}; an expired right cannot be pledged.", "end"))
+        .when(pl.col("tenor") > pl.col("remaining"))
+        .then(
+            pl.format(
+                "tenor {} years is past the right's remaining term {} years (ends {});"
+                " shorten the loan to end by then.",
+                pl.col("tenor").round(2),
+                pl.col("remaining").round(2),
+                "end",
+            )
+        )
+        .when(pl.col("public"))
+        .then(pl.lit("public-benefit forest (公益林) is normally excluded from forest-right mortgage."))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("refusal_reason")
+    )["refusal_reason"]
+    return reason.is_not_null().to_numpy(), reason

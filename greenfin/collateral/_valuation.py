@@ -1,0 +1,383 @@
+"""Valuation kernels, one method family per right type, vectorised over a portfolio (numpy, grouped by type).
+
+Every kernel is a pure function of float64 arrays; Python loops run only over species groups and over
+years of a cash-flow horizon, never over rights.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from greenfin._typing import BoolArray, FloatArray
+from greenfin.collateral._params import fval, sval, tval
+from greenfin.collateral._prices import last_price
+from greenfin.collateral._rights import PERMIT_TYPES, SPECIES, remaining_term_years
+from greenfin.errors import DataError
+
+__all__ = ["STAND_CLASSES", "forest_values", "sink_income_values", "value_frame"]
+
+STAND_CLASSES: Final[tuple[str, ...]] = (
+    "young",
+    "middle_aged",
+    "near_mature",
+    "mature",
+    "over_mature",
+    "pre_production",
+    "initial_production",
+    "peak_production",
+    "declining",
+    "past_production",
+)
+"""Stand classes (龄组 for timber; 产期 for economic forest) in the order of their integer codes."""
+
+# policy class of each stand class (row of the 林权 tier table, assessment.md §8.2)
+_POLICY_CLASS: Final[tuple[str, ...]] = (
+    "young",
+    "middle",
+    "middle",
+    "mature",
+    "mature",
+    "young",
+    "middle",
+    "mature",
+    "middle",
+    "young",
+)
+
+METHODS: Final[dict[str, str]] = {
+    "replacement_cost": "重置成本法 replacement cost (LY/T 2407-2015)",
+    "harvest_present_value": "收获现值法 harvest present value (LY/T 2407-2015)",
+    "market_back_calculation": "市场价倒算法 market-price back-calculation (LY/T 2407-2015)",
+    "income_method": "收益现值法 income method (LY/T 2407-2015)",
+    "issued_credit_receivable": "expected issued credits x price, discounted (future receivable)",
+    "mark_to_market": "mark to market at the last close",
+    "volume_x_price": "volume x price limited to the remaining permit term",
+    "rent_x_area_x_term": "rent x area x remaining term (Pingluo rule)",
+    "one_year_rent": "one year of rent x area (transferred land, annual-rent limitation)",
+    "realisable_npv": "NPV of realisable cash flows (never GEP itself)",
+    "seasonal_ticket_npv": "visitors x ticket price, seasonal, with a shock, discounted",
+}
+
+
+def _timber_volume(species: str, age: FloatArray) -> FloatArray:
+    a = fval("forest", f"{species}.yield_a_m3_per_ha")
+    k = fval("forest", f"{species}.yield_k_per_year")
+    c = fval("forest", f"{species}.yield_c")
+    return np.asarray(a * (1.0 - np.exp(-k * np.maximum(age, 0.0))) ** c, dtype=np.float64)
+
+
+def _replacement_cost(species: str, age: FloatArray) -> FloatArray:
+    p = fval("forest", "investment_return_rate")
+    growth = (1.0 + p) ** age
+    est = fval("forest", f"{species}.establishment_cost_cny_per_ha")
+    ann = fval("forest", f"{species}.annual_cost_cny_per_ha")
+    return np.asarray(est * growth + ann * (growth - 1.0) / p, dtype=np.float64)
+
+
+def _economic_income(species: str, age: FloatArray) -> FloatArray:
+    pre, _init, peak, decline = tval("forest", f"{species}.age_classes_years")
+    inc = fval("forest", f"{species}.peak_net_income_cny_per_ha_per_year")
+    k = fval("forest", f"{species}.yield_k_per_year")
+    c = fval("forest", f"{species}.yield_c")
+    d = fval("forest", f"{species}.decline_rate_per_year")
+    ramp = (1.0 - np.exp(-k * np.maximum(age - pre, 0.0))) ** c
+    fall = (1.0 - d) ** np.maximum(age - peak, 0.0)
+    return np.asarray(np.where((age > pre) & (age <= decline), inc * ramp * fall, 0.0), dtype=np.float64)
+
+
+def forest_values(
+    species: pl.Series | np.ndarray, age: FloatArray, area_ha: FloatArray, remaining_years: FloatArray
+) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """Appraised value of forest rights by stand age (LY/T 2407-2015), vectorised.
+
+    Timber (chinese_fir, masson_pine, broadleaf): young stands at replacement cost
+    ``K [C1 (1+P)^a + c ((1+P)^a - 1)/P]``; middle-aged and near-mature stands at the harvest value less
+    the cost of growing on, discounted ``K [V(h) s - c ((1+P)^(h-a) - 1)/P] / (1+P)^(h-a)`` with harvest age
+    ``h = min(u, a + remaining term)``; mature and over-mature stands by market-price back-calculation
+    ``K V(a) s`` with stumpage ``s = outturn (W - C - F)``. Economic forest (bamboo, oil_tea): replacement
+    cost before production, then the income method over the productive years left within the term.
+
+    Parameters
+    ----------
+    species : polars.Series or numpy.ndarray
+        Species group per right.
+    age : numpy.ndarray
+        Stand age in years.
+    area_ha : numpy.ndarray
+        Area in hectares.
+    remaining_years : numpy.ndarray
+        Remaining term of the forest right in years.
+
+    Returns
+    -------
+    tuple
+        ``(value_cny, stand_class_code, method)``: value in yuan, index into :data:`STAND_CLASSES`, and
+        the method key (see ``METHODS``).
+    """
+    sp = np.asarray(species, dtype=object)
+    n = sp.shape[0]
+    value = np.zeros(n)
+    klass = np.zeros(n, dtype=np.int64)
+    method = np.full(n, "replacement_cost", dtype="<U24")
+    k_adj = fval("forest", "adjustment_factor_k")
+    p = fval("forest", "investment_return_rate")
+    profit = fval("forest", "profit_rate")
+    for name in SPECIES:
+        m = sp == name
+        if not m.any():
+            continue
+        a = age[m]
+        rem = np.maximum(remaining_years[m], 0.0)
+        bounds = tval("forest", f"{name}.age_classes_years")
+        per_ha = np.zeros(a.shape[0])
+        if sval("forest", f"{name}.kind") == "timber":
+            young, middle, near, mature = bounds
+            u = near + 1.0
+            price = fval("forest", f"{name}.timber_price_cny_per_m3")
+            stump = fval("forest", f"{name}.outturn_rate") * (
+                price - fval("forest", f"{name}.harvest_cost_cny_per_m3") - profit * price
+            )
+            ann = fval("forest", f"{name}.annual_cost_cny_per_ha")
+            code = np.select([a <= young, a <= middle, a <= near, a <= mature], [0, 1, 2, 3], 4)
+            is_young = code == 0
+            is_grow = (code == 1) | (code == 2)
+            h = np.minimum(u, a + rem)
+            wait = np.maximum(h - a, 0.0)
+            grow_on = (_timber_volume(name, h) * stump - ann * ((1.0 + p) ** wait - 1.0) / p) / (1.0 + p) ** wait
+            per_ha = np.where(
+                is_young, _replacement_cost(name, a), np.where(is_grow, grow_on, _timber_volume(name, a) * stump)
+            )
+            meth = np.where(
+                is_young, "replacement_cost", np.where(is_grow, "harvest_present_value", "market_back_calculation")
+            )
+        else:
+            pre, init, peak, decline = bounds
+            code = np.select([a <= pre, a <= init, a <= peak, a <= decline], [5, 6, 7, 8], 9)
+            income = np.zeros(a.shape[0])
+            horizon = np.floor(np.minimum(rem, np.maximum(decline - a, 0.0)))
+            for year in range(1, int(horizon.max(initial=0.0)) + 1):
+                live = horizon >= year
+                income += np.where(live, _economic_income(name, a + year) / (1.0 + p) ** year, 0.0)
+            per_ha = np.where(code == 5, _replacement_cost(name, a), income)
+            meth = np.where(code == 5, "replacement_cost", "income_method")
+        value[m] = k_adj * np.maximum(per_ha, 0.0) * area_ha[m]
+        klass[m] = code
+        method[m] = meth
+    return value, klass, method
+
+
+def annual_sink_tco2e(species: np.ndarray, age: FloatArray, area_ha: FloatArray) -> FloatArray:
+    """Net creditable sequestration in the year after ``age`` (tCO2e/year), from the growth curve."""
+    out = np.zeros(species.shape[0])
+    cf = fval("forest", "carbon_fraction") * fval("forest", "co2_per_c")
+    for name in SPECIES:
+        m = species == name
+        if not m.any():
+            continue
+        if sval("forest", f"{name}.kind") == "timber":
+            dv = _timber_volume(name, age[m] + 1.0) - _timber_volume(name, age[m])
+            factor = (
+                fval("forest", f"{name}.wood_density_t_per_m3")
+                * fval("forest", f"{name}.biomass_expansion_factor")
+                * (1.0 + fval("forest", f"{name}.root_shoot_ratio"))
+                * cf
+            )
+            out[m] = dv * factor * area_ha[m]
+        else:
+            out[m] = fval("forest", f"{name}.sink_tco2e_per_ha_per_year") * area_ha[m]
+    return out
+
+
+def sink_income_values(
+    fixed_tco2e: FloatArray,
+    species: np.ndarray,
+    age: FloatArray,
+    area_ha: FloatArray,
+    remaining_years: FloatArray,
+    price_cny: FloatArray,
+) -> FloatArray:
+    """Carbon-sink income right as a future receivable: expected issued credits x price path, discounted.
+
+    Vintage ``y`` (1, 2, ...) of credits (the stated ``annual_sink_tco2e``, or the growth-curve sequestration
+    less the buffer deduction) is issued ``lag`` years later with probability ``p_issue`` and sold at
+    ``price (1+g)^(y+lag)``; only issuances within the right's remaining term and the crediting period count.
+
+    Parameters
+    ----------
+    fixed_tco2e : numpy.ndarray
+        Stated credits per year (NaN to derive them from species, age and area).
+    species : numpy.ndarray
+        Species group (object array; None where credits are stated).
+    age : numpy.ndarray
+        Stand age in years (NaN where credits are stated).
+    area_ha : numpy.ndarray
+        Area in hectares (NaN where credits are stated).
+    remaining_years : numpy.ndarray
+        Remaining term of the right.
+    price_cny : numpy.ndarray
+        Credit price today, CNY per tCO2e.
+
+    Returns
+    -------
+    numpy.ndarray
+        Value in yuan.
+    """
+    lag = fval("valuation", "sink_issuance_lag_years")
+    p_issue = fval("valuation", "sink_issuance_probability")
+    buffer = fval("valuation", "sink_buffer_deduction")
+    r = fval("valuation", "sink_discount_rate")
+    g = fval("valuation", "sink_price_growth_per_year")
+    period = fval("valuation", "sink_crediting_period_years")
+    stated = ~np.isnan(fixed_tco2e)
+    last = np.floor(np.minimum(np.maximum(remaining_years, 0.0) - lag, period))
+    value = np.zeros(fixed_tco2e.shape[0])
+    sp = np.where(stated, np.asarray(None, dtype=object), species)
+    for year in range(1, int(last.max(initial=0.0)) + 1):
+        live = last >= year
+        if not live.any():
+            break
+        derived = annual_sink_tco2e(sp, np.nan_to_num(age) + year - 1.0, np.nan_to_num(area_ha)) * (1.0 - buffer)
+        credits = np.where(stated, fixed_tco2e, derived)
+        t = year + lag
+        value += np.where(live, p_issue * credits * price_cny * ((1.0 + g) / (1.0 + r)) ** t, 0.0)
+    return value
+
+
+def _growing_annuity(cash: FloatArray, growth: FloatArray, rate: float, years: FloatArray) -> FloatArray:
+    ratio = (1.0 + growth) / (1.0 + rate)
+    same = np.isclose(ratio, 1.0)
+    safe = np.where(same, 0.5, ratio)
+    level = cash / (1.0 + rate) * np.where(same, years, (1.0 - safe**years) / (1.0 - safe))
+    return np.asarray(level, dtype=np.float64)
+
+
+def _scenic(visitors: FloatArray, ticket: FloatArray, years: FloatArray) -> FloatArray:
+    r = fval("valuation", "scenic_discount_rate")
+    weights = np.asarray(tval("valuation", "scenic_seasonality"))
+    weights = weights / weights.sum()
+    months = (np.arange(12) + 0.5) / 12.0
+    within = float((weights * (1.0 + r) ** -months).sum())
+    v = 1.0 / (1.0 + r)
+
+    def annuity_due(n: FloatArray) -> FloatArray:
+        return np.asarray((1.0 - v**n) / (1.0 - v), dtype=np.float64)
+
+    depth = fval("valuation", "scenic_shock_depth")
+    shock_years = fval("valuation", "scenic_shock_years")
+    revenue = visitors * ticket * within
+    return np.asarray(revenue * (annuity_due(years) - depth * annuity_due(np.minimum(years, shock_years))))
+
+
+def _col(frame: pl.DataFrame, name: str) -> FloatArray:
+    return frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _series_prices(
+    frame: pl.DataFrame, mask: BoolArray, default: str, prices: pl.DataFrame | None, as_of: dt.date
+) -> FloatArray:
+    """Price per right: the row's unit_price_cny, else the last close of its price series."""
+    stated = _col(frame, "unit_price_cny")
+    names = frame["price_series"].fill_null(default).to_numpy()
+    out = stated.copy()
+    need = mask & np.isnan(stated)
+    if not need.any():
+        return out
+    for name in np.unique(names[need]):
+        if prices is None:
+            raise DataError(
+                f"no price for right type(s) valued on series {name!r}: give unit_price_cny per right or a price"
+                " history (--prices FILE with columns series, date, price_cny; the bundled sample is"
+                " greenfin.datasets.sample_path('cea_prices')).",
+                column="unit_price_cny",
+            )
+        close, _day = last_price(prices, str(name), as_of)
+        out[need & (names == name)] = close
+    return out
+
+
+def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None) -> pl.DataFrame:
+    """Value a validated rights table: one row per right with value_cny, method, stand class, remaining term."""
+    n = frame.height
+    types = frame["right_type"].to_numpy()
+    remaining = remaining_term_years(frame["term_end"], as_of)
+    rem = np.maximum(remaining, 0.0)
+    value = np.zeros(n)
+    method = np.full(n, "", dtype="<U24")
+    klass = np.full(n, -1, dtype=np.int64)
+    area = _col(frame, "area_ha")
+    age = _col(frame, "stand_age_years")
+    species = frame["species_group"].to_numpy().astype(object)
+
+    m = types == "forest_right"
+    if m.any():
+        v, k, meth = forest_values(species[m], age[m], area[m], rem[m])
+        value[m], klass[m], method[m] = v, k, meth
+
+    m = types == "carbon_allowance"
+    if m.any():
+        price = _series_prices(frame, m, "cea", prices, as_of)
+        value[m] = _col(frame, "allowance_tco2e")[m] * price[m] * (1.0 - fval("valuation", "cea_sale_cost"))
+        method[m] = "mark_to_market"
+
+    m = types == "carbon_sink_income"
+    if m.any():
+        has_series = frame["price_series"].is_not_null().to_numpy() & np.isnan(_col(frame, "unit_price_cny"))
+        price = np.where(
+            np.isnan(_col(frame, "unit_price_cny")),
+            fval("valuation", "ccer_price_cny_per_tco2e"),
+            _col(frame, "unit_price_cny"),
+        )
+        if (m & has_series).any():
+            price = np.where(m & has_series, _series_prices(frame, m & has_series, "ccer", prices, as_of), price)
+        value[m] = sink_income_values(
+            _col(frame, "annual_sink_tco2e")[m], species[m], age[m], area[m], rem[m], price[m]
+        )
+        method[m] = "issued_credit_receivable"
+
+    m = np.isin(types, PERMIT_TYPES)
+    if m.any():
+        qty = _col(frame, "permit_quantity_per_year")[m]
+        price = _col(frame, "unit_price_cny")[m]
+        term = _col(frame, "price_term_years")[m]
+        share = np.where(np.isnan(term), 1.0, np.minimum(1.0, rem[m] / term))
+        value[m] = qty * price * share
+        method[m] = "volume_x_price"
+
+    m = types == "land_management_right"
+    if m.any():
+        transferred = frame["transferred"].fill_null(False).to_numpy()[m]
+        years = np.where(transferred, np.minimum(rem[m], fval("valuation", "land_transferred_rent_years")), rem[m])
+        value[m] = _col(frame, "rent_cny_per_ha_per_year")[m] * area[m] * years
+        method[m] = np.where(transferred, "one_year_rent", "rent_x_area_x_term")
+
+    m = types == "eco_income_right"
+    if m.any():
+        growth = np.nan_to_num(_col(frame, "cash_flow_growth_per_year")[m])
+        cash = _col(frame, "realisable_cash_flow_cny_per_year")[m]
+        value[m] = _growing_annuity(cash, growth, fval("valuation", "eco_income_discount_rate"), rem[m])
+        method[m] = "realisable_npv"
+
+    m = types == "scenic_fee_right"
+    if m.any():
+        value[m] = _scenic(_col(frame, "visitors_per_year")[m], _col(frame, "ticket_price_cny")[m], rem[m])
+        method[m] = "seasonal_ticket_npv"
+
+    value = np.where(remaining > 0.0, np.maximum(value, 0.0), 0.0)
+    codes = pl.Series("code", klass)
+    return pl.DataFrame(
+        {
+            "right_id": frame["right_id"],
+            "borrower_id": frame["borrower_id"],
+            "right_type": frame["right_type"],
+            "parcel_id": frame["parcel_id"],
+            "method": pl.Series(method.astype(str)),
+            "stand_class": codes.replace_strict(dict(enumerate(STAND_CLASSES)), default=None, return_dtype=pl.String),
+            "policy_class": codes.replace_strict(dict(enumerate(_POLICY_CLASS)), default=None, return_dtype=pl.String),
+            "value_cny": value,
+            "remaining_term_years": remaining,
+        }
+    )
