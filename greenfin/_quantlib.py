@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -21,10 +21,13 @@ from greenfin.errors import SpecError
 
 __all__ = [
     "QL_LOCK",
+    "amortizing_bond_balances",
     "day_counter",
     "evaluation_date",
     "from_ql_date",
     "greenfin_calendar",
+    "leg_measures",
+    "leg_z_spread",
     "ql_version",
     "to_ql_date",
 ]
@@ -186,3 +189,181 @@ def evaluation_date(as_of: dt.date) -> Iterator[None]:
             yield
         finally:
             settings.evaluationDate = previous
+
+
+_FREQUENCIES: dict[str, Any] = {
+    "annual": ql.Annual,
+    "semiannual": ql.Semiannual,
+    "quarterly": ql.Quarterly,
+    "monthly": ql.Monthly,
+}
+
+
+def _frequency(name: str) -> Any:
+    try:
+        return _FREQUENCIES[name]
+    except KeyError:
+        raise SpecError(f"Unknown compounding frequency {name!r}; use one of {', '.join(_FREQUENCIES)}.") from None
+
+
+def _leg(amounts: Sequence[float], dates: Sequence[dt.date]) -> Any:
+    return ql.Leg([ql.SimpleCashFlow(float(a), to_ql_date(d)) for a, d in zip(amounts, dates, strict=True)])
+
+
+def leg_measures(
+    amounts: Sequence[float],
+    dates: Sequence[dt.date],
+    full_price: float,
+    settle: dt.date,
+    *,
+    day_count: str = "30/360",
+    frequency: str = "semiannual",
+) -> dict[str, float]:
+    """Yield, Macaulay and modified duration and convexity of a leg of fixed cash flows, by QuantLib.
+
+    Parameters
+    ----------
+    amounts : sequence of float
+        Cash flow amounts.
+    dates : sequence of datetime.date
+        Receipt dates (payment delay included).
+    full_price : float
+        Full (dirty) price in the same money unit as the amounts.
+    settle : datetime.date
+        Settlement date.
+    day_count : str, default "30/360"
+        Day count of the times (``30/360`` bond basis or ``ACT/365``).
+    frequency : str, default "semiannual"
+        Compounding frequency of the yield (``annual``, ``semiannual`` ...).
+
+    Returns
+    -------
+    dict
+        ``yield``, ``macaulay``, ``modified``, ``convexity`` and ``npv`` (at the yield).
+
+    Examples
+    --------
+    >>> m = leg_measures([105.0], [dt.date(2027, 1, 1)], 100.0, dt.date(2026, 1, 1), frequency="annual")
+    >>> round(m["yield"], 10), round(m["macaulay"], 10)
+    (0.05, 1.0)
+    """
+    dc = day_counter(day_count)
+    freq = _frequency(frequency)
+    with evaluation_date(settle):
+        leg = _leg(amounts, dates)
+        d = to_ql_date(settle)
+        y = ql.CashFlows.yieldRate(leg, float(full_price), dc, ql.Compounded, freq, False, d, d, 1.0e-12, 1000, 0.05)
+        mac = ql.CashFlows.duration(leg, y, dc, ql.Compounded, freq, ql.Duration.Macaulay, False, d, d)
+        mod = ql.CashFlows.duration(leg, y, dc, ql.Compounded, freq, ql.Duration.Modified, False, d, d)
+        cvx = ql.CashFlows.convexity(leg, y, dc, ql.Compounded, freq, False, d, d)
+        npv = ql.CashFlows.npv(leg, ql.InterestRate(y, dc, ql.Compounded, freq), False, d)
+    return {
+        "yield": float(y),
+        "macaulay": float(mac),
+        "modified": float(mod),
+        "convexity": float(cvx),
+        "npv": float(npv),
+    }
+
+
+def leg_z_spread(
+    amounts: Sequence[float],
+    dates: Sequence[dt.date],
+    full_price: float,
+    settle: dt.date,
+    curve_dates: Sequence[dt.date],
+    zero_rates: Sequence[float],
+    *,
+    day_count: str = "ACT/365",
+    frequency: str = "annual",
+    extrapolate: bool = False,
+) -> float:
+    """Z-spread of a leg over a zero curve (linear in continuously compounded zero rates), by QuantLib.
+
+    Parameters
+    ----------
+    amounts : sequence of float
+        Cash flow amounts.
+    dates : sequence of datetime.date
+        Receipt dates.
+    full_price : float
+        Full price in the amounts' unit.
+    settle : datetime.date
+        Settlement date (also the curve's reference date).
+    curve_dates : sequence of datetime.date
+        Curve node dates, the first equal to ``settle``.
+    zero_rates : sequence of float
+        Continuously compounded zero rates at the nodes (fractions).
+    day_count : str, default "ACT/365"
+        Day count of the curve and spread.
+    frequency : str, default "annual"
+        Compounding frequency of the spread.
+    extrapolate : bool, default False
+        Allow cash flows after the last node (flat-forward extrapolation); off unless asked.
+
+    Returns
+    -------
+    float
+        The spread (a fraction).
+
+    Raises
+    ------
+    SpecError
+        If a cash flow falls after the last curve node and ``extrapolate`` is False.
+    """
+    dc = day_counter(day_count)
+    if not extrapolate and max(dates) > max(curve_dates):
+        raise SpecError(
+            f"Cash flow on {max(dates)} is after the last curve node {max(curve_dates)}; extend the curve to the "
+            "legal final maturity or pass extrapolate=True deliberately."
+        )
+    with evaluation_date(settle):
+        curve = ql.ZeroCurve([to_ql_date(d) for d in curve_dates], [float(r) for r in zero_rates], dc)
+        if extrapolate:
+            curve.enableExtrapolation()
+        leg = _leg(amounts, dates)
+        d = to_ql_date(settle)
+        z = ql.CashFlows.zSpread(
+            leg, float(full_price), curve, dc, ql.Compounded, _frequency(frequency), False, d, d, 1.0e-12, 1000, 0.0
+        )
+    return float(z)
+
+
+def amortizing_bond_balances(face: float, rate: float, months: int, start: dt.date) -> list[float]:
+    """Outstanding notional after each month of a level-pay (French) amortizing bond, by QuantLib.
+
+    Builds ``AmortizingFixedRateBond`` on ``sinkingSchedule``/``sinkingNotionals`` (monthly, 30/360) and
+    reads the balance from its redemption flows; used to cross-check greenfin's scheduled factors.
+
+    Parameters
+    ----------
+    face : float
+        Initial notional.
+    rate : float
+        Annual coupon (fraction).
+    months : int
+        Term in months.
+    start : datetime.date
+        Start (accrual) date.
+
+    Returns
+    -------
+    list of float
+        Balance after months 1..``months``.
+
+    Examples
+    --------
+    >>> round(amortizing_bond_balances(100.0, 0.08, 360, dt.date(2026, 1, 1))[0], 8)
+    99.93290209
+    """
+    period = ql.Period(int(months), ql.Months)
+    schedule = ql.sinkingSchedule(to_ql_date(start), period, ql.Monthly, ql.NullCalendar())
+    notionals = ql.sinkingNotionals(period, ql.Monthly, float(rate), float(face))
+    bond = ql.AmortizingFixedRateBond(0, notionals, schedule, [float(rate)], ql.Thirty360(ql.Thirty360.BondBasis))
+    balance = float(face)
+    out: list[float] = []
+    for cf in bond.cashflows():
+        if ql.as_coupon(cf) is None:  # a redemption flow
+            balance -= cf.amount()
+            out.append(balance)
+    return out

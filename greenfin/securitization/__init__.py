@@ -1,3 +1,130 @@
-"""greenfin.securitization (see DESIGN.md)."""
+"""Securitization (资产证券化): pool cash flows to the SIFMA standard, deals as data, a waterfall engine, analytics.
 
-__all__: list[str] = []
+- Pools: :func:`project_pool` runs the BMA/SIFMA Uniform Practices default recursion (SF-18/19) over loans or
+  representative lines (level pay, 等额本金, interest-only with balloon, seasonal) with SMM/CPR/PSA/ABS
+  prepayment and MDR/CDR/SDA defaults; :func:`simulate_income` projects eco-project income pools
+  (hydro, eco-tourism, forestry, carbon sink, water supply) from physical drivers.
+- Deals: :class:`DealSpec` (tranches, fees, reserves, 差额支付承诺, triggers, 清仓回购, 开放期 and a waterfall per
+  deal state) is data; :func:`run_deal` interprets it over many scenarios at once, checking sources = uses.
+- Analytics: :func:`measure_cashflows` (yield, average life, durations, convexity), :func:`price_at_yield`,
+  :func:`z_spread`, :func:`break_even`, :func:`monte_carlo_el`, :func:`solve_subordination`,
+  :func:`regulator_pack`.
+"""
+
+from greenfin.securitization._analytics import (
+    BreakEven,
+    CashflowMeasures,
+    break_even,
+    measure_cashflows,
+    monte_carlo_el,
+    price_at_yield,
+    rating_from_el,
+    regulator_pack,
+    solve_subordination,
+    stress_grid,
+    z_spread,
+)
+from greenfin.securitization._deal import (
+    Account,
+    CleanUpCall,
+    DealSpec,
+    Fee,
+    FundAccount,
+    IncomeCollateral,
+    LoanCollateral,
+    OpenPeriod,
+    PayFee,
+    PayInterest,
+    PayPrincipal,
+    PayResidual,
+    PoolLine,
+    ReleaseAccount,
+    Scenario,
+    ShortfallSupport,
+    Tranche,
+    Trigger,
+)
+from greenfin.securitization._engine import (
+    CashConservationError,
+    Collections,
+    DealResult,
+    deal_collections,
+    run_deal,
+    run_waterfall,
+)
+from greenfin.securitization._income import (
+    CarbonSinkIncome,
+    ForestryIncome,
+    HydroIncome,
+    TourismIncome,
+    WaterSupplyIncome,
+    hydro_from_history,
+    simulate_income,
+)
+from greenfin.securitization._params import params
+from greenfin.securitization._pool import (
+    DefaultSpec,
+    PoolAssumptions,
+    PrepaySpec,
+    cpr_to_smm,
+    project_pool,
+    psa_cpr,
+    scheduled_factor,
+    sda_cdr,
+    smm_to_cpr,
+)
+
+__all__ = [
+    "Account",
+    "BreakEven",
+    "CarbonSinkIncome",
+    "CashConservationError",
+    "CashflowMeasures",
+    "CleanUpCall",
+    "Collections",
+    "DealResult",
+    "DealSpec",
+    "DefaultSpec",
+    "Fee",
+    "ForestryIncome",
+    "FundAccount",
+    "HydroIncome",
+    "IncomeCollateral",
+    "LoanCollateral",
+    "OpenPeriod",
+    "PayFee",
+    "PayInterest",
+    "PayPrincipal",
+    "PayResidual",
+    "PoolAssumptions",
+    "PoolLine",
+    "PrepaySpec",
+    "ReleaseAccount",
+    "Scenario",
+    "ShortfallSupport",
+    "TourismIncome",
+    "Tranche",
+    "Trigger",
+    "WaterSupplyIncome",
+    "break_even",
+    "cpr_to_smm",
+    "deal_collections",
+    "hydro_from_history",
+    "measure_cashflows",
+    "monte_carlo_el",
+    "params",
+    "price_at_yield",
+    "project_pool",
+    "psa_cpr",
+    "rating_from_el",
+    "regulator_pack",
+    "run_deal",
+    "run_waterfall",
+    "scheduled_factor",
+    "sda_cdr",
+    "simulate_income",
+    "smm_to_cpr",
+    "solve_subordination",
+    "stress_grid",
+    "z_spread",
+]
