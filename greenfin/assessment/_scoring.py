@@ -169,7 +169,8 @@ def indicator_values(panel: pl.DataFrame, rulebook: Rulebook) -> pl.DataFrame:
             raise SpecError(
                 f"Rulebook {rulebook.id} divides by total business (denominator_total_business_cny), which comes "
                 "from the bank-quarter file. Pass it (--banks FILE), or use a rulebook variant with "
-                "denominator 'total_loans' (greenfin.evolve(rulebook, denominator='total_loans'))."
+                "denominator 'total_loans' (greenfin.evolve(rulebook, denominator='total_loans'); "
+                "CLI: --denominator total_loans)."
             )
     frames = []
     base = panel.select("bank_code", "quarter", "q_index", "peer_group")
