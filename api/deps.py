@@ -1,0 +1,346 @@
+"""``Annotated`` dependencies of the routes: settings, the store session, the caller, roles, writes.
+
+=====================  ===============================================================================
+alias                  what a route gets
+=====================  ===============================================================================
+``SettingsDep``        the process :class:`~api.settings.Settings`
+``StoreDep``           a SQLAlchemy session in one transaction: committed when the route returns,
+                       rolled back if it raises (so nothing partial is ever stored)
+``PrincipalDep``       the authenticated caller (key id, tenant, role), rate-limited per key
+``BankDep`` etc.       the caller, refused with 403 unless it has that role
+``AuditedWriteDep``    like ``WriteDep`` without idempotency (responses that must not be stored)
+``WriteDep``           for creating/changing records: the session, the caller, the request id and the
+                       ``Idempotency-Key``; it replays a stored response for a repeated key and writes the
+                       audit entry, the record's owner and the idempotency record in the same transaction
+=====================  ===============================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from api.errors import IdempotentReplay
+from api.ratelimit import TokenBucketLimiter
+from api.settings import Settings
+from greenfin.store._access import (
+    Principal,
+    append_audit,
+    authenticate_key,
+    claim_record,
+    get_idempotent,
+    owner_of,
+    save_idempotent,
+)
+
+__all__ = [
+    "AdminDep",
+    "AnyRoleDep",
+    "AuditedWriteDep",
+    "BankDep",
+    "FinanceOfficeDep",
+    "InsurerDep",
+    "PrincipalDep",
+    "SettingsDep",
+    "StoreDep",
+    "WriteContext",
+    "WriteDep",
+    "require_owner",
+    "require_roles",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerKey",
+    description="API key as a bearer token: `Authorization: Bearer gfk_<id>_<secret>`.",
+)
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="HeaderKey", description="API key in the X-API-Key header."
+)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _session(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+StoreDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _unauthorized(request: Request, detail: str) -> HTTPException:
+    limiter: TokenBucketLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "-"
+    wait = limiter.acquire(f"auth:{client}")
+    if wait > 0:
+        return HTTPException(
+            429,
+            "Too many failed authentications from this address. Check the API key and retry later.",
+            headers={"Retry-After": limiter.retry_after(wait)},
+        )
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _principal(
+    request: Request,
+    session: StoreDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> Principal:
+    presented = bearer.credentials if bearer is not None else header_key
+    if not presented:
+        raise _unauthorized(
+            request,
+            "No API key. Send 'Authorization: Bearer <key>' (or 'X-API-Key: <key>'); ask the operator "
+            "for a key (greenfin serve create-key).",
+        )
+    principal = authenticate_key(session, presented)
+    if principal is None:
+        raise _unauthorized(request, "The API key is unknown, revoked or malformed. Check it or ask for a new one.")
+    request.state.key_id = principal.key_id
+    request.state.tenant = principal.tenant_id
+    limiter: TokenBucketLimiter = request.app.state.limiter
+    wait = limiter.acquire(principal.key_id)
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"Rate limit of key {principal.key_id} exceeded. Retry after the Retry-After seconds, or spread "
+            "requests out.",
+            headers={"Retry-After": limiter.retry_after(wait)},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only callers with one of ``roles`` through (403 otherwise).
+
+    Parameters
+    ----------
+    *roles : str
+        Allowed roles.
+
+    Returns
+    -------
+    callable
+        The dependency.
+    """
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(
+                403, f"Role {principal.role!r} may not call this operation; it needs one of {sorted(roles)}."
+            )
+        return principal
+
+    return check
+
+
+AnyRoleDep = PrincipalDep
+BankDep = Annotated[Principal, Depends(require_roles("bank"))]
+InsurerDep = Annotated[Principal, Depends(require_roles("insurer"))]
+FinanceOfficeDep = Annotated[Principal, Depends(require_roles("finance_office"))]
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+def require_owner(session: Session, principal: Principal, resource_type: str, resource_id: str) -> None:
+    """Refuse with 404 unless the caller's tenant owns the record.
+
+    A record of another tenant answers exactly like a missing one, so ids cannot be probed.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        Open session.
+    principal : Principal
+        The caller.
+    resource_type : str
+        Kind of record.
+    resource_id : str
+        Its id.
+
+    Raises
+    ------
+    fastapi.HTTPException
+        404 if the record does not exist for this tenant.
+    """
+    if owner_of(session, resource_type, resource_id) != principal.tenant_id:
+        raise HTTPException(404, f"No {resource_type} {resource_id!r} for tenant {principal.tenant_id!r}.")
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What a writing route needs: the transaction's session, the caller and the request's identity.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        The transaction (committed when the route returns).
+    principal : Principal
+        The caller.
+    request_id : str
+        The X-Request-ID.
+    idempotency_key : str or None
+        The Idempotency-Key header, if sent.
+    request_sha256 : str
+        Digest of method, path and body.
+    method : str
+        HTTP method.
+    path : str
+        Request path.
+    """
+
+    session: Session
+    principal: Principal
+    request_id: str
+    idempotency_key: str | None
+    request_sha256: str
+    method: str
+    path: str
+
+    def audit(self, *, action: str, resource_type: str, resource_id: str, detail: dict[str, Any] | None = None) -> None:
+        """Append the audit entry of this write.
+
+        Parameters
+        ----------
+        action : str
+            E.g. ``pledge.release``.
+        resource_type : str
+            Kind of record.
+        resource_id : str
+            Its id.
+        detail : dict or None
+            Small JSON-able facts.
+        """
+        append_audit(
+            self.session,
+            self.principal,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            request_id=self.request_id,
+            detail=detail,
+        )
+
+    def created(self, response: M, *, action: str, resource_type: str, resource_id: str, status_code: int = 201) -> M:
+        """Finish a creating write: owner, audit entry and idempotency record, then return ``response``.
+
+        Parameters
+        ----------
+        response : pydantic.BaseModel
+            The response body.
+        action : str
+            E.g. ``pledge.create``.
+        resource_type : str
+            Kind of record created.
+        resource_id : str
+            Its id.
+        status_code : int
+            The route's success status, stored for replays.
+
+        Returns
+        -------
+        pydantic.BaseModel
+            ``response``, unchanged.
+        """
+        claim_record(self.session, resource_type, resource_id, self.principal.tenant_id)
+        self.audit(action=action, resource_type=resource_type, resource_id=resource_id)
+        if self.idempotency_key is not None:
+            save_idempotent(
+                self.session,
+                tenant_id=self.principal.tenant_id,
+                idempotency_key=self.idempotency_key,
+                request_sha256=self.request_sha256,
+                method=self.method,
+                path=self.path,
+                status_code=status_code,
+                response=response.model_dump(mode="json"),
+            )
+        return response
+
+
+async def _body_digest(request: Request) -> str:
+    body = await request.body()
+    return hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n" + body).hexdigest()
+
+
+def _write_context(
+    request: Request,
+    session: StoreDep,
+    principal: PrincipalDep,
+    digest: Annotated[str, Depends(_body_digest)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Client-chosen unique key; a retry with the same key and body returns the first "
+            "response instead of creating a second record.",
+        ),
+    ] = None,
+) -> WriteContext:
+    if idempotency_key is not None:
+        stored = get_idempotent(session, principal.tenant_id, idempotency_key)
+        if stored is not None:
+            if stored.request_sha256 != digest:
+                raise HTTPException(
+                    422,
+                    f"Idempotency-Key {idempotency_key!r} was already used for a different request "
+                    f"({stored.method} {stored.path}). Use a new key for a new request.",
+                )
+            raise IdempotentReplay(stored.status_code, json.loads(stored.response_json))
+    return WriteContext(
+        session=session,
+        principal=principal,
+        request_id=str(request.state.request_id),
+        idempotency_key=idempotency_key,
+        request_sha256=digest,
+        method=request.method,
+        path=request.url.path,
+    )
+
+
+WriteDep = Annotated[WriteContext, Depends(_write_context)]
+
+
+def _audited_context(request: Request, session: StoreDep, principal: PrincipalDep) -> WriteContext:
+    return WriteContext(
+        session=session,
+        principal=principal,
+        request_id=str(request.state.request_id),
+        idempotency_key=None,
+        request_sha256="",
+        method=request.method,
+        path=request.url.path,
+    )
+
+
+AuditedWriteDep = Annotated[WriteContext, Depends(_audited_context)]
+"""A write without idempotency replay (for responses that must never be stored, e.g. a new API key)."""

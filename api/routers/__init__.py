@@ -1,0 +1,1 @@
+"""One router per domain, plus health/readiness and access (keys, audit log)."""
