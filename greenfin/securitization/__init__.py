@@ -43,6 +43,7 @@ from greenfin.securitization._deal import (
     ShortfallSupport,
     Tranche,
     Trigger,
+    load_deal,
 )
 from greenfin.securitization._engine import (
     CashConservationError,
@@ -110,6 +111,7 @@ __all__ = [
     "cpr_to_smm",
     "deal_collections",
     "hydro_from_history",
+    "load_deal",
     "measure_cashflows",
     "monte_carlo_el",
     "params",

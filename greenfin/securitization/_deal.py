@@ -38,6 +38,7 @@ __all__ = [
     "Step",
     "Tranche",
     "Trigger",
+    "load_deal",
 ]
 
 _CFG = ConfigDict(frozen=True, extra="forbid")
@@ -403,3 +404,55 @@ class DealSpec(BaseModel):
             "share": share,
             "ok": bool(sub) and share >= pvalue("risk_retention_min_share") - 1e-12,
         }
+
+
+def load_deal(source: str | dict[str, object] | object) -> DealSpec:
+    """Load and validate a :class:`DealSpec` from a JSON file path, a JSON text or a dict.
+
+    Parameters
+    ----------
+    source : str, path-like or dict
+        A path to a ``.json`` file, JSON text, or the parsed dict.
+
+    Returns
+    -------
+    DealSpec
+        The validated deal.
+
+    Raises
+    ------
+    SpecError
+        If the file is missing or not JSON, or a field is invalid (the message names the field).
+
+    Examples
+    --------
+    >>> load_deal({"name": "x"})
+    Traceback (most recent call last):
+    ...
+    greenfin.errors.SpecError: DealSpec.issue_date: Field required ...
+    """
+    import json
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from greenfin._validation import spec_error_from
+    from greenfin.errors import SpecError
+
+    if isinstance(source, dict):
+        raw: object = source
+    else:
+        text = str(source)
+        path = Path(text)
+        if not text.lstrip().startswith("{"):
+            if not path.is_file():
+                raise SpecError(f"Deal file {text} does not exist; check the path.")
+            text = path.read_text(encoding="utf-8")
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"Deal JSON is invalid (line {exc.lineno}, column {exc.colno}): {exc.msg}.") from exc
+    try:
+        return DealSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise spec_error_from(exc, "DealSpec") from exc
