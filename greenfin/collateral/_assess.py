@@ -11,7 +11,7 @@ import polars as pl
 from greenfin._typing import FloatArray
 from greenfin.collateral._params import fval, table
 from greenfin.collateral._prices import drawdown_quantile, validate_prices, volatility_drawdown
-from greenfin.collateral._rights import RIGHT_TYPES, refusals, validate_rights
+from greenfin.collateral._rights import RIGHT_TYPES, refusals, remaining_term_years, validate_rights
 from greenfin.collateral._valuation import value_frame
 from greenfin.errors import SpecError, param_error
 
@@ -29,7 +29,7 @@ ASSESSMENT_SCHEMA: Final[dict[str, str]] = {
     "method": "valuation method key",
     "stand_class": "stand class of forest rights (龄组 / 产期), else null",
     "value_cny": "appraised value today, CNY (0 when expired)",
-    "remaining_term_years": "years to term_end (negative when expired)",
+    "remaining_term_years": "years to term_end (0 when expired)",
     "price_basis": "'history:<series>' or 'volatility'",
     "h_price": "price haircut: drawdown quantile over the liquidation horizon",
     "h_liquidity": "forced-sale discount",
@@ -207,7 +207,7 @@ def assess_collateral(
     frame = validate_rights(rights, source=source)
     checked = validate_prices(prices, source="price table") if prices is not None else None
     valued = value_frame(frame, as_of, checked)
-    remaining = valued["remaining_term_years"].to_numpy()
+    remaining = remaining_term_years(frame["term_end"], as_of)
     refused, reasons = refusals(frame, remaining)
     if on_refusal == "raise" and refused.any():
         i = int(np.flatnonzero(refused)[0])

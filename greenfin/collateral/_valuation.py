@@ -378,6 +378,6 @@ def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None
             "stand_class": codes.replace_strict(dict(enumerate(STAND_CLASSES)), default=None, return_dtype=pl.String),
             "policy_class": codes.replace_strict(dict(enumerate(_POLICY_CLASS)), default=None, return_dtype=pl.String),
             "value_cny": value,
-            "remaining_term_years": remaining,
+            "remaining_term_years": np.maximum(remaining, 0.0),
         }
     )

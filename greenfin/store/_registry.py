@@ -256,22 +256,7 @@ class PledgeRegistry:
         try:
             with self._tx() as session:
                 right = self._right(session, right_id)
-                if start >= right.term_end:
-                    raise SpecError(
-                        f"Right {right_id!r} is expired: its term ended on {right.term_end}, before the pledge"
-                        f" start {start}. An expired right cannot be pledged."
-                    )
-                if end > right.term_end:
-                    raise SpecError(
-                        f"The pledge of {right_id!r} would end on {end}, past the right's term end {right.term_end};"
-                        f" the loan tenor may not pass the right's remaining term. End it by {right.term_end}."
-                    )
-                blocking = [e for e in right.encumbrances if e.get("kind") in BLOCKING_ENCUMBRANCES]
-                if blocking:
-                    raise ConflictError(
-                        f"Right {right_id!r} is encumbered ({blocking[0].get('kind')}: {blocking[0].get('note', '')});"
-                        " clear the encumbrance at the registry before pledging it."
-                    )
+                self._check_pledge(right, right_id, start, end)
                 self._refuse_if_active(session, right, right_id)
                 pledge = Pledge(
                     right_pk=right.id,
@@ -300,6 +285,104 @@ class PledgeRegistry:
                 f"Right {right_id!r} could not be pledged: the database refused the row (concurrent change)."
                 " Read the registry again and retry."
             ) from None
+
+    def pledge_many(self, pledges: pl.DataFrame, *, lender: str | None = None) -> int:
+        """Pledge many rights in one transaction, all or nothing, with the same checks as :meth:`pledge`.
+
+        Parameters
+        ----------
+        pledges : polars.DataFrame
+            Columns ``right_id, loan_ref, amount_cny, start_date, end_date``.
+        lender : str or None
+            Pledgee of every row.
+
+        Returns
+        -------
+        int
+            Pledges registered.
+
+        Raises
+        ------
+        DataError
+            A column is missing.
+        SpecError
+            Unknown right, non-positive amount, bad dates, an expired right or a pledge past the right's term.
+        ConflictError
+            A right is pledged twice in the table, already has an active pledge, or is encumbered.
+        """
+        need = ("right_id", "loan_ref", "amount_cny", "start_date", "end_date")
+        missing = [c for c in need if c not in pledges.columns]
+        if missing:
+            raise DataError(f"columns {missing} are required to register pledges.", column=missing[0])
+        dup = pledges["right_id"].is_duplicated()
+        if dup.any():
+            raise ConflictError(
+                f"Right {pledges['right_id'].filter(dup)[0]!r} appears twice; one right secures one loan."
+            )
+        amounts = yuan_to_fen(pledges["amount_cny"].to_numpy())
+        if (amounts <= 0).any():
+            raise SpecError(f"amount_cny must be > 0; row {int(np.flatnonzero(amounts <= 0)[0]) + 1} is not.")
+        try:
+            with self._tx() as session:
+                known = {
+                    r.right_id: r
+                    for r in session.scalars(select(Right).where(Right.right_id.in_(pledges["right_id"].to_list())))
+                }
+                active = set(session.scalars(select(Pledge.right_pk).where(Pledge.status == ACTIVE)).all())
+                rows = pledges.select(*need).iter_rows()
+                for i, (right_id, loan_ref, _amount, start, end) in enumerate(rows):
+                    right = known.get(right_id)
+                    if right is None:
+                        raise SpecError(f"No right {right_id!r} in the registry; register it first.")
+                    self._check_pledge(right, right_id, start, end)
+                    if right.id in active:
+                        self._refuse_if_active(session, right, right_id)
+                    pledge = Pledge(
+                        right_pk=right.id,
+                        loan_ref=str(loan_ref),
+                        lender=lender,
+                        amount_fen=int(amounts[i]),
+                        start_date=start,
+                        end_date=end,
+                        status=ACTIVE,
+                    )
+                    session.add(pledge)
+                    session.add(
+                        AuditEntry(
+                            actor=self.actor,
+                            action="pledge",
+                            entity="right",
+                            entity_id=str(right_id),
+                            detail={"loan_ref": str(loan_ref), "amount_fen": int(amounts[i]), "start": str(start)},
+                        )
+                    )
+        except IntegrityError:
+            raise ConflictError(
+                "The pledges could not be registered: a right got an active pledge concurrently. Read the registry"
+                " again and retry; nothing was registered."
+            ) from None
+        return pledges.height
+
+    @staticmethod
+    def _check_pledge(right: Right, right_id: str, start: dt.date, end: dt.date) -> None:
+        if end <= start:
+            raise SpecError(f"The pledge of {right_id!r} must end after it starts; got start {start}, end {end}.")
+        if start >= right.term_end:
+            raise SpecError(
+                f"Right {right_id!r} is expired: its term ended on {right.term_end}, before the pledge"
+                f" start {start}. An expired right cannot be pledged."
+            )
+        if end > right.term_end:
+            raise SpecError(
+                f"The pledge of {right_id!r} would end on {end}, past the right's term end {right.term_end};"
+                f" the loan tenor may not pass the right's remaining term. End it by {right.term_end}."
+            )
+        blocking = [e for e in right.encumbrances if e.get("kind") in BLOCKING_ENCUMBRANCES]
+        if blocking:
+            raise ConflictError(
+                f"Right {right_id!r} is encumbered ({blocking[0].get('kind')}: {blocking[0].get('note', '')});"
+                " clear the encumbrance at the registry before pledging it."
+            )
 
     @staticmethod
     def _refuse_if_active(session: Session, right: Right, right_id: str) -> None:

@@ -32,7 +32,7 @@ def _registry(url: str) -> PledgeRegistry:
 def test_second_active_pledge_is_refused_and_release_keeps_history(database_url: str) -> None:
     reg = _registry(database_url)
     first = reg.pledge("F1", loan_ref="L1", amount_cny=500_000.0, start=D(2026, 7, 1), end=D(2029, 6, 30))
-    with pytest.raises(ConflictError, match="already has an active pledge .*loan L1"):
+    with pytest.raises(ConflictError, match=r"already has an active pledge .*loan L1"):
         reg.pledge("F1", loan_ref="L2", amount_cny=100.0, start=D(2026, 7, 1), end=D(2027, 6, 30))
     assert reg.release("F1", on=D(2027, 1, 15), reason="repaid") == first
     second = reg.pledge("F1", loan_ref="L2", amount_cny=300_000.01, start=D(2027, 2, 1), end=D(2030, 1, 31))
@@ -114,7 +114,7 @@ def test_history_cannot_be_overwritten(database_url: str, table: str, statement:
     reg = _registry(database_url)
     reg.pledge("F1", loan_ref="L1", amount_cny=10.0, start=D(2026, 7, 1), end=D(2027, 6, 30))
     reg.revalue("F1", as_of=D(2026, 6, 30), method="harvest_present_value", value_cny=1e6, inputs={"v": "2026.1"})
-    with reg.engine.connect() as conn, pytest.raises(DBAPIError, match="append-only|history|active to released"):
+    with reg.engine.connect() as conn, pytest.raises(DBAPIError, match=r"append-only|history|active to released"):
         conn.execute(text(statement))
     reg.close()
 
@@ -150,7 +150,7 @@ def test_refusals_name_the_reason(database_url: str) -> None:
         term_end=D(2040, 1, 1),
         encumbrances=[{"kind": "seizure", "note": "court order 2026-03"}],
     )
-    with pytest.raises(ConflictError, match="encumbered \\(seizure"):
+    with pytest.raises(ConflictError, match=r"encumbered \(seizure"):
         reg.pledge("F2", loan_ref="L", amount_cny=1.0, start=D(2026, 7, 1), end=D(2027, 1, 1))
     with pytest.raises(ConflictError, match="already registered"):
         reg.add_right(
@@ -167,7 +167,12 @@ def test_refusals_name_the_reason(database_url: str) -> None:
         )
     with pytest.raises(SpecError, match="Unknown registry"):
         reg.add_right(
-            right_id="X", owner_id="B", right_type="water_right", certificate_no="c", registry="bank", term_end=D(2030, 1, 1)
+            right_id="X",
+            owner_id="B",
+            right_type="water_right",
+            certificate_no="c",
+            registry="bank",
+            term_end=D(2030, 1, 1),
         )
     assert reg.pledges().height == 0
     reg.close()
