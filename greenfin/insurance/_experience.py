@@ -226,7 +226,7 @@ class TweedieRating(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         TweedieRating
-            self.
+            The fitted estimator (``self``).
 
         Raises
         ------

@@ -25,7 +25,7 @@ from scipy import special
 from greenfin._typing import FloatArray, IntArray, PathLikeStr
 from greenfin._validation import ColumnSpec, spec_error_from, validate_frame
 from greenfin.errors import SpecError, param_error
-from greenfin.insurance._aggregate import AggregateResult, aggregate
+from greenfin.insurance._aggregate import AggregateResult, LatticeDistribution, aggregate
 from greenfin.insurance._experience import buhlmann_straub
 from greenfin.insurance._freq import Poisson
 from greenfin.insurance._params import param_table
@@ -319,7 +319,45 @@ def expected_loss_by_peril(low: _Lowered, cover: ForestCover) -> dict[str, Float
         area = _expected_damaged_area(low.area_mu, med, sig, threshold)
         pay = _expected_payout_fraction(a, b, cover.relative_deductible, cover.total_loss_degree)
         out[peril] = rates[peril] * area * pay * low.si_per_mu
+    if "freeze_snow" in cover.perils:
+        prob, exposure, (a, b) = _regional_cat(low, cover)
+        out["regional_cat"] = (
+            prob * exposure * _expected_payout_fraction(a, b, cover.relative_deductible, cover.total_loss_degree)
+        )
     return out
+
+
+def _regional_cat(low: _Lowered, cover: ForestCover) -> tuple[float, FloatArray, tuple[float, float]]:
+    """(annual probability, per-parcel SI x affected area, loss-degree Beta) of the regional freeze/snow event."""
+    t = param_table("forest")
+    spf = np.asarray(t.value("freeze_snow.species_factor"), dtype=np.float64)[low.species_idx]
+    share = np.minimum(float(t.value("regional_cat.affected_share")) * spf * low.county_factor, 1.0)
+    ab = t.value("regional_cat.loss_degree_beta")
+    return float(t.value("regional_cat.annual_probability")), share * low.area_mu * low.si_per_mu, (ab[0], ab[1])
+
+
+def _with_regional_cat(result: AggregateResult, low: _Lowered, cover: ForestCover) -> AggregateResult:
+    """Convolve the attritional lattice with ``(1 - p) δ0 + p x law(A g(LD))`` of the regional event."""
+    from scipy import stats
+
+    central = result.central
+    assert isinstance(central, LatticeDistribution)
+    prob, exposure, (a, b) = _regional_cat(low, cover)
+    u = (np.arange(4000) + 0.5) / 4000
+    ld = stats.beta(a, b).ppf(u)
+    amounts = float(exposure.sum()) * forest_indemnity(ld, 1.0, 1.0, cover)
+    n = central.pmf.size
+    cat_pmf = np.zeros(n)
+    np.add.at(cat_pmf, np.minimum(np.round(amounts / central.step).astype(np.int64), n - 1), 1.0 / u.size)
+    mix = prob * cat_pmf
+    mix[0] += 1.0 - prob
+    size = 1 << math.ceil(math.log2(2 * n))
+    total = np.fft.irfft(np.fft.rfft(central.pmf, size) * np.fft.rfft(mix, size), size)[:n]
+    lattice = LatticeDistribution(np.maximum(total, 0.0), central.step)
+    info = dict(result.info)
+    info["mass_beyond_grid"] = max(0.0, 1.0 - lattice.mass_on_grid)
+    info["regional_cat_probability"] = prob
+    return AggregateResult(method=result.method, central=lattice, info=info, exact_lattice=False)
 
 
 def simulate_events(
@@ -433,7 +471,7 @@ def price_forest(
     *,
     seed: int = 20260630,
     n_events: int = 100_000,
-    nodes: int = 1 << 14,
+    nodes: int = 1 << 16,
     source: str = "parcels",
 ) -> ForestPricing:
     """Price policy forest insurance for every parcel and split the premium among payers.
@@ -484,8 +522,13 @@ def price_forest(
     sev = Empirical(values=tuple(indemnity.tolist()))
     mean_s = lam_total * float(indemnity.mean())
     sd_s = math.sqrt(lam_total * float((indemnity**2).mean()))
-    step = max((mean_s + 20.0 * sd_s) / nodes, 1e-6)
+    top = mean_s + 20.0 * sd_s
+    if "freeze_snow" in cover.perils:
+        top += float(_regional_cat(low, cover)[1].sum())
+    step = max(top / nodes, 1e-6)
     agg = aggregate(Poisson(lam=lam_total), sev, method="fft", nodes=nodes, step=step, bracket=False)
+    if "freeze_snow" in cover.perils:
+        agg = _with_regional_cat(agg, low, cover)
     q = float(param_table("premium").value("capital_quantile"))
     var_q = agg.central.quantile(q)
     cat_total = cover.cost_of_capital_rate * max(var_q - agg.central.mean(), 0.0)
