@@ -41,6 +41,7 @@ __all__ = [
     "IdempotentReplay",
     "Problem",
     "install_error_handlers",
+    "problem_doc",
     "problem_response",
 ]
 
@@ -115,6 +116,24 @@ async def _on_replay(request: Request, exc: Exception) -> JSONResponse:
 
 def _problem_doc(description: str) -> dict[str, Any]:
     return {"description": description, "model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+def problem_doc(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entry documenting a problem+json answer with ``status``.
+
+    Parameters
+    ----------
+    status : int
+        HTTP status.
+    description : str
+        When it happens.
+
+    Returns
+    -------
+    dict
+        ``{status: {...}}``, mergeable with ``|``.
+    """
+    return {status: _problem_doc(description)}
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ from api.errors import CatchAllMiddleware, install_error_handlers
 from api.logs import configure_logging
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import TokenBucketLimiter
-from api.routers import access, health
+from api.routers import access, collateral, health
 from api.settings import Settings
 from greenfin.store import init_db, make_engine, session_factory
 
@@ -47,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_startup:
             init_db(engine)
         yield
+        registry = getattr(app.state, "registry", None)
+        if registry is not None:
+            registry.close()
         engine.dispose()
 
     app = FastAPI(
@@ -73,4 +76,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(access.router)
+    app.include_router(collateral.router)
     return app

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api.deps import AdminDep, AuditedWriteDep, PrincipalDep, StoreDep
-from api.errors import PROBLEM_RESPONSES
+from api.errors import PROBLEM_RESPONSES, problem_doc
 from greenfin.store._access import ROLES, Role, issue_key, revoke_key
 from greenfin.store._models_audit import AuditEntry
 
@@ -90,7 +90,7 @@ def create_api_key(req: KeyCreate, _admin: AdminDep, w: AuditedWriteDep) -> KeyI
     "/admin/keys/{key_id}",
     operation_id="revoke_api_key",
     status_code=204,
-    responses={404: PROBLEM_RESPONSES[422] | {"description": "No such key."}},
+    responses=problem_doc(404, "No such key."),
 )
 def revoke_api_key(key_id: str, _admin: AdminDep, w: AuditedWriteDep) -> None:
     """Revoke an API key by its public id (admin only); it stops working at once."""

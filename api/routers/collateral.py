@@ -1,0 +1,331 @@
+"""Collateral: value one eco-product right, and register, pledge and release rights in the pledge registry.
+
+A bank sees and changes only the rights it registered through the API (and their pledges); another
+bank's right answers 404, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from typing import Annotated, Literal
+
+import numpy as np
+import polars as pl
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from api.deps import AuditedWriteDep, BankDep, StoreDep, WriteDep, require_owner
+from api.errors import PROBLEM_RESPONSES, problem_doc
+from greenfin.collateral import assess_collateral
+from greenfin.money import fen_to_yuan, yuan_to_fen
+from greenfin.store import PledgeRegistry
+from greenfin.store._access import Principal, actor_of
+from greenfin.store._models_collateral import Right
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["collateral"], responses=PROBLEM_RESPONSES)
+_NOT_FOUND = problem_doc(404, "No such right for this tenant.")
+_CONFLICT = problem_doc(409, "Conflicts with the registry (e.g. the right already has an active pledge).")
+
+RightType = Literal[
+    "forest_right",
+    "carbon_allowance",
+    "carbon_sink_income",
+    "discharge_right",
+    "water_right",
+    "energy_use_right",
+    "land_management_right",
+    "eco_income_right",
+    "scenic_fee_right",
+]
+RightId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="Right id.")]
+
+
+class RightIn(BaseModel):
+    """One eco-product right to value (the columns of ``greenfin.collateral.RIGHTS_COLUMNS``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    right_id: str = Field(min_length=1, max_length=64, description="Unique id of the right.")
+    borrower_id: str = Field(min_length=1, max_length=64, description="Owner / borrower id.")
+    right_type: RightType = Field(description="Eco-product right type (林权, 碳排放配额, 取水权, ...).")
+    term_end: dt.date = Field(description="Date the right, permit or contract expires.")
+    registry: Literal["real_estate", "movable_unified", "carbon_registry", "none"] | None = Field(
+        default=None, description="Where the security is registered (不动产登记, 动产融资统一登记, ...)."
+    )
+    policy_tier: Literal["normal", "exchange"] | None = Field(default=None, description="Policy tier.")
+    insured: bool | None = Field(default=None, description="Insurance in force.")
+    storage_agency: bool | None = Field(default=None, description="A 收储 agency backs the right.")
+    parcel_id: str | None = Field(default=None, max_length=64, description="Forest parcel id.")
+    area_ha: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Area, hectares.")
+    species_group: str | None = Field(default=None, max_length=64, description="Species group (forest rights).")
+    stand_age_years: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Stand age, years.")
+    forest_category: str | None = Field(default=None, max_length=32, description="公益林 or 商品林.")
+    allowance_tco2e: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="CEA quantity, tCO2e.")
+    price_series: str | None = Field(default=None, max_length=64, description="Price series name.")
+    annual_sink_tco2e: float | None = Field(
+        default=None, ge=0.0, allow_inf_nan=False, description="Carbon-sink credits per year, tCO2e."
+    )
+    permit_quantity_per_year: float | None = Field(
+        default=None, ge=0.0, allow_inf_nan=False, description="Permit volume per year (in permit_unit)."
+    )
+    permit_unit: str | None = Field(default=None, max_length=16, description="m3, t, tce or kwh.")
+    unit_price_cny: float | None = Field(default=None, gt=0.0, allow_inf_nan=False, description="Price per unit, CNY.")
+    price_term_years: float | None = Field(
+        default=None, gt=0.0, allow_inf_nan=False, description="Term the unit price covers, years."
+    )
+    rent_cny_per_ha_per_year: float | None = Field(
+        default=None, ge=0.0, allow_inf_nan=False, description="Land rent, CNY per hectare per year."
+    )
+    transferred: bool | None = Field(default=None, description="Transferred (流转) land.")
+    realisable_cash_flow_cny_per_year: float | None = Field(
+        default=None, ge=0.0, allow_inf_nan=False, description="Realisable cash flow, CNY per year."
+    )
+    cash_flow_growth_per_year: float | None = Field(
+        default=None, gt=-1.0, allow_inf_nan=False, description="Cash-flow growth per year, as a fraction."
+    )
+    payer: str | None = Field(default=None, max_length=200, description="Payer of the cash flow.")
+    visitors_per_year: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Visitors per year.")
+    ticket_price_cny: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Ticket price, CNY.")
+    loan_cny: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Outstanding secured loan.")
+    loan_tenor_years: float | None = Field(
+        default=None, gt=0.0, allow_inf_nan=False, description="Requested loan tenor, years."
+    )
+
+
+class ValuationRequest(BaseModel):
+    """Value one right at a date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    right: RightIn = Field(description="The right.")
+    as_of: dt.date = Field(description="Valuation date.")
+
+
+class ValuationPublic(BaseModel):
+    """Value, haircut build-up, policy caps and maximum loan of one right (``ASSESSMENT_SCHEMA``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    right_id: str = Field(description="Right id.")
+    borrower_id: str = Field(description="Borrower id.")
+    right_type: str = Field(description="Right type.")
+    parcel_id: str | None = Field(description="Forest parcel id (forest and sink rights).")
+    method: str = Field(description="Valuation method key.")
+    stand_class: str | None = Field(description="Stand class of forest rights (龄组 / 产期).")
+    value_cny: float = Field(description="Appraised value at as_of, CNY (0 when expired).")
+    remaining_term_years: float = Field(description="Years to term_end.")
+    price_basis: str = Field(description="'history:<series>' or 'volatility'.")
+    h_price: float = Field(description="Price haircut (fraction).")
+    h_liquidity: float = Field(description="Forced-sale discount (fraction).")
+    h_legal: float = Field(description="Enforceability haircut (fraction).")
+    h_physical: float = Field(description="Uninsured physical-loss haircut (fraction).")
+    haircut_model: float = Field(description="1-(1-H_price)(1-H_liquidity)(1-H_legal)(1-H_physical).")
+    model_advance_rate: float = Field(description="1 - haircut_model.")
+    policy_cap: float = Field(description="Policy cap of type, stand class and tier.")
+    hard_cap: float = Field(description="Hard cap (林权 60%; 1 for types without one).")
+    advance_rate: float = Field(description="min(model, policy, hard cap); 0 when refused.")
+    haircut: float = Field(description="1 - advance_rate (the effective haircut).")
+    max_loan_cny: float = Field(description="value_cny x advance_rate, CNY.")
+    binding_bound: str = Field(description="Which bound binds.")
+    max_tenor_years: float = Field(description="min(remaining term, tenor cap of the type).")
+    eligible: bool = Field(description="False when refused.")
+    refusal_reason: str | None = Field(description="Why refused, else null.")
+    insured: bool | None = Field(description="Insurance in force.")
+    loan_cny: float | None = Field(description="Outstanding loan from the input.")
+
+
+@router.post("/collateral/valuations", operation_id="value_right", response_model=ValuationPublic)
+def value_right(req: ValuationRequest, _bank: BankDep) -> ValuationPublic:
+    """Value one right: appraised value, haircuts, caps, maximum loan and tenor (refusals are flagged)."""
+    frame = pl.DataFrame([req.right.model_dump(exclude_none=True)])
+    return ValuationPublic.model_validate(
+        assess_collateral(frame, as_of=req.as_of, on_refusal="flag", source="request body.right").row(0, named=True)
+    )
+
+
+class RightRegistration(BaseModel):
+    """A right to register in the pledge registry (owned by the caller's bank from then on)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    right_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="Right id.")
+    owner_id: str = Field(min_length=1, max_length=64, description="Owner / borrower id.")
+    right_type: RightType = Field(description="Eco-product right type.")
+    certificate_no: str = Field(min_length=1, max_length=100, description="Certificate or permit number.")
+    registry: Literal["real_estate", "movable_unified", "carbon_registry", "none"] = Field(
+        description="Where the security is registered."
+    )
+    term_end: dt.date = Field(description="Last day of the right.")
+    term_start: dt.date | None = Field(default=None, description="First day of the right.")
+    owner_name: str | None = Field(default=None, max_length=200, description="Owner name as on the certificate.")
+    parcel_id: str | None = Field(default=None, max_length=64, description="Forest parcel id where applicable.")
+
+
+class RightPublic(BaseModel):
+    """A registered right."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    right_id: str = Field(description="Right id.")
+    owner_id: str = Field(description="Owner / borrower id.")
+    right_type: str = Field(description="Right type.")
+    certificate_no: str = Field(description="Certificate or permit number.")
+    registry: str = Field(description="Where the security is registered.")
+    term_start: dt.date | None = Field(description="First day of the right.")
+    term_end: dt.date = Field(description="Last day of the right.")
+    parcel_id: str | None = Field(description="Forest parcel id.")
+
+
+class PledgeRequest(BaseModel):
+    """Pledge a right for a loan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    loan_ref: str = Field(min_length=1, max_length=64, description="Loan reference / contract number.")
+    amount_cny: float = Field(gt=0.0, le=1e13, allow_inf_nan=False, description="Secured amount, CNY.")
+    start: dt.date = Field(description="First day of the pledge.")
+    end: dt.date = Field(description="Last day of the pledge (not past the right's term).")
+    lender: str | None = Field(default=None, max_length=200, description="Pledgee (the bank's name).")
+
+
+class ReleaseRequest(BaseModel):
+    """Release a right's active pledge."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    on: dt.date = Field(description="Release date.")
+    reason: str = Field(min_length=1, max_length=500, description="Why: repaid, substituted, disposed, ...")
+
+
+class PledgePublic(BaseModel):
+    """A pledge of a right (released pledges are kept as history)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pledge_id: int = Field(description="Pledge id.")
+    right_id: str = Field(description="The pledged right.")
+    loan_ref: str = Field(description="Loan reference.")
+    lender: str | None = Field(description="Pledgee.")
+    amount_cny: float = Field(description="Secured amount, CNY.")
+    start_date: dt.date = Field(description="First day.")
+    end_date: dt.date = Field(description="Last day.")
+    status: Literal["active", "released"] = Field(description="active or released.")
+    released_on: dt.date | None = Field(description="Release date.")
+    release_reason: str | None = Field(description="Why released.")
+
+
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _registry(request: Request, principal: Principal) -> PledgeRegistry:
+    """The app's pledge registry, recording ``principal`` as the actor of its audit entries."""
+    with _REGISTRY_LOCK:
+        base: PledgeRegistry | None = getattr(request.app.state, "registry", None)
+        if base is None:
+            # Its own engine and pool: a request holds one connection of the app's pool for its session and
+            # one of the registry's for the call, so the two pools can never wait on each other.
+            url = request.app.state.engine.url.render_as_string(hide_password=False)
+            base = request.app.state.registry = PledgeRegistry(url)
+    registry = copy.copy(base)  # shares the engine and session factory; only the audit actor differs
+    registry.actor = actor_of(principal)
+    return registry
+
+
+def _pledge_row(registry: PledgeRegistry, right_id: str, pledge_id: int) -> PledgePublic:
+    frame = registry.pledges(right_id=right_id).filter(pl.col("pledge_id") == pledge_id)
+    return PledgePublic.model_validate(frame.row(0, named=True))
+
+
+@router.post("/rights", operation_id="register_right", response_model=RightPublic, status_code=201, responses=_CONFLICT)
+def register_right(req: RightRegistration, request: Request, bank: BankDep, w: WriteDep) -> RightPublic:
+    """Register a right in the pledge registry; the caller's bank owns it from then on."""
+    _registry(request, bank).add_right(**req.model_dump())
+    return w.created(
+        RightPublic(**req.model_dump(exclude={"owner_name"})),
+        action="right.register",
+        resource_type="right",
+        resource_id=req.right_id,
+    )
+
+
+@router.get("/rights/{right_id}", operation_id="get_right", response_model=RightPublic, responses=_NOT_FOUND)
+def get_right(right_id: RightId, bank: BankDep, session: StoreDep) -> RightPublic:
+    """A right the caller's bank registered."""
+    require_owner(session, bank, "right", right_id)
+    row = session.scalars(select(Right).where(Right.right_id == right_id)).one()
+    return RightPublic(
+        right_id=row.right_id,
+        owner_id=row.owner_id,
+        right_type=row.right_type,
+        certificate_no=row.certificate_no,
+        registry=row.registry_kind,
+        term_start=row.term_start,
+        term_end=row.term_end,
+        parcel_id=row.parcel_id,
+    )
+
+
+@router.get(
+    "/rights/{right_id}/pledges",
+    operation_id="list_pledges",
+    response_model=list[PledgePublic],
+    responses=_NOT_FOUND,
+)
+def list_pledges(right_id: RightId, request: Request, bank: BankDep, session: StoreDep) -> list[PledgePublic]:
+    """Pledges of one of the caller's rights, oldest first (released ones included)."""
+    require_owner(session, bank, "right", right_id)
+    return [PledgePublic.model_validate(r) for r in _registry(request, bank).pledges(right_id=right_id).to_dicts()]
+
+
+@router.post(
+    "/rights/{right_id}/pledges",
+    operation_id="pledge_right",
+    response_model=PledgePublic,
+    status_code=201,
+    responses=_NOT_FOUND | _CONFLICT,
+)
+def pledge_right(right_id: RightId, req: PledgeRequest, request: Request, bank: BankDep, w: WriteDep) -> PledgePublic:
+    """Pledge one of the caller's rights; 409 if it already has an active pledge (one right, one loan)."""
+    require_owner(w.session, bank, "right", right_id)
+    pledge_id = _registry(request, bank).pledge(right_id, **req.model_dump())
+    stored_cny = float(fen_to_yuan(yuan_to_fen(np.array([req.amount_cny])))[0])  # as the registry stores it
+    pledge = PledgePublic(
+        pledge_id=pledge_id,
+        right_id=right_id,
+        loan_ref=req.loan_ref,
+        lender=req.lender,
+        amount_cny=stored_cny,
+        start_date=req.start,
+        end_date=req.end,
+        status="active",
+        released_on=None,
+        release_reason=None,
+    )
+    return w.created(
+        pledge,
+        action="pledge.create",
+        resource_type="pledge",
+        resource_id=str(pledge_id),
+    )
+
+
+@router.post(
+    "/rights/{right_id}/pledges/release",
+    operation_id="release_pledge",
+    response_model=PledgePublic,
+    responses=_NOT_FOUND | _CONFLICT,
+)
+def release_pledge(
+    right_id: RightId, req: ReleaseRequest, request: Request, bank: BankDep, w: AuditedWriteDep
+) -> PledgePublic:
+    """Release the active pledge of one of the caller's rights; 409 if it has none."""
+    require_owner(w.session, bank, "right", right_id)
+    registry = _registry(request, bank)
+    pledge_id = registry.release(right_id, on=req.on, reason=req.reason)
+    w.audit(action="pledge.release", resource_type="pledge", resource_id=str(pledge_id))
+    return _pledge_row(registry, right_id, pledge_id)
