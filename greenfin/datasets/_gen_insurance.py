@@ -135,7 +135,7 @@ def generate() -> dict[str, object]:
     exit_ = float(np.round(np.quantile(rain, 0.02), 0))
     design = {
         "name": "rice_jul_aug_rain_deficit",
-        "description": "Rice drought index: cumulative rainfall 1 Jul - 31 Aug at the county station (synthetic design).",
+        "description": "Rice drought index: rainfall 1 Jul - 31 Aug at the county station (synthetic design).",
         "variable": "precip_mm",
         "aggregation": "sum",
         "window_start": "07-01",

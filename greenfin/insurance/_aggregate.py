@@ -509,7 +509,8 @@ def _panjer_ab0(freq: Poisson | NegativeBinomial | Binomial, f: FloatArray, n: i
     f0 = float(f[0])
     denom = 1.0 - a * f0  # inside every step (reference §2.4); GEMAct divides once after the loop
     log_g0 = log_pgf_at(freq, f0)
-    m = min(f.size, n)
+    nonzero = np.flatnonzero(f)
+    m = min(int(nonzero[-1]) + 1 if nonzero.size else 1, n)  # O(n m): only the severity's support counts
     fj = np.ascontiguousarray(f[1:m])
     jf = np.arange(1, m, dtype=np.float64) * fj
     g = np.zeros(n)
@@ -518,10 +519,11 @@ def _panjer_ab0(freq: Poisson | NegativeBinomial | Binomial, f: FloatArray, n: i
         g[0] = math.exp(log_g0)
     else:
         g[0], log_scale = 1.0, log_g0
+    if m <= 1:  # all claims are zero: S = 0
+        g[0] = 1.0
+        return g
     for s in range(1, n):
         k = min(s, m - 1)
-        if k <= 0:
-            break
         past = g[s - 1 :: -1][:k] if s - 1 >= 0 else g[:0]
         val = (a * float(fj[:k] @ past) + (b / s) * float(jf[:k] @ past)) / denom
         g[s] = val
