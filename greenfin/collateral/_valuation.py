@@ -96,10 +96,11 @@ def forest_values(
 
     Timber (chinese_fir, masson_pine, broadleaf): young stands at replacement cost
     ``K [C1 (1+P)^a + c ((1+P)^a - 1)/P]``; middle-aged and near-mature stands at the harvest value less
-    the cost of growing on, discounted ``K [V(h) s - c ((1+P)^(h-a) - 1)/P] / (1+P)^(h-a)`` with harvest age
-    ``h = min(u, a + remaining term)``; mature and over-mature stands by market-price back-calculation
-    ``K V(a) s`` with stumpage ``s = outturn (W - C - F)``. Economic forest (bamboo, oil_tea): replacement
-    cost before production, then the income method over the productive years left within the term.
+    the cost of growing on, discounted, ``K [V(h) s - c ((1+P)^(h-a) - 1)/P] / (1+P)^(h-a)`` at the
+    rotation age ``h = u``, or at the term end when that comes first and gives less; mature and
+    over-mature stands by market-price back-calculation ``K V(a) s`` with stumpage
+    ``s = outturn (W - C - F)``. Economic forest (bamboo, oil_tea): replacement cost before production,
+    then the income method over the productive years left within the term.
 
     Parameters
     ----------
@@ -145,9 +146,14 @@ def forest_values(
             code = np.select([a <= young, a <= middle, a <= near, a <= mature], [0, 1, 2, 3], 4)
             is_young = code == 0
             is_grow = (code == 1) | (code == 2)
-            h = np.minimum(u, a + rem)
-            wait = np.maximum(h - a, 0.0)
-            grow_on = (_timber_volume(name, h) * stump - ann * ((1.0 + p) ** wait - 1.0) / p) / (1.0 + p) ** wait
+
+            def harvest_value(h: FloatArray, a: FloatArray = a) -> FloatArray:
+                wait = np.maximum(h - a, 0.0)
+                grown = _timber_volume(name, h) * stump - ann * ((1.0 + p) ** wait - 1.0) / p  # noqa: B023
+                return np.asarray(grown / (1.0 + p) ** wait, dtype=np.float64)
+
+            # a term ending before rotation forces harvest at term end; it may lower the value, never raise it
+            grow_on = np.minimum(harvest_value(np.full_like(a, u)), harvest_value(np.minimum(u, a + rem)))
             per_ha = np.where(
                 is_young, _replacement_cost(name, a), np.where(is_grow, grow_on, _timber_volume(name, a) * stump)
             )

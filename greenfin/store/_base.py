@@ -26,7 +26,13 @@ NAMING_CONVENTION: dict[str, str] = {
 
 
 class Base(DeclarativeBase):
-    """Declarative base of all greenfin tables (one ``MetaData`` for the whole store)."""
+    """Declarative base of all greenfin tables (one ``MetaData`` for the whole store).
+
+    Parameters
+    ----------
+    **kwargs
+        Column values of a new row (the SQLAlchemy declarative constructor).
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -501,7 +501,7 @@ class PledgeRegistry:
             Revaluations recorded.
         """
         with self._tx() as session:
-            ids = dict(session.execute(select(Right.right_id, Right.id)).tuples().all())
+            ids = {str(k): int(v) for k, v in session.execute(select(Right.right_id, Right.id)).all()}
             unknown = sorted(set(assessed["right_id"].to_list()) - set(ids))
             if unknown:
                 raise SpecError(f"Rights {unknown[:5]} are not registered; register them before revaluing.")
