@@ -543,8 +543,8 @@ def _decide_frame(
     )
     score_share = np.where(pd_for_band > float(uw.value("pd_decline")), 0.0, score_share)
     score_base = policy_cap * score_share
-    score_bound = score_base * (1.0 + uplift)
-    eco_uplift_cny = score_bound - score_base
+    score_bound = np.where(np.isnan(pd_), np.nan, score_base * (1.0 + uplift))  # no score: bound unknown
+    eco_uplift_cny = np.nan_to_num(score_bound - score_base, nan=0.0)
     bounds = np.column_stack([policy_cap, collateral_bound, repayment_bound, score_bound])
     limit = np.nanmin(np.where(np.isnan(bounds), inf, bounds), axis=1)
     limit = np.where(np.isfinite(limit), limit, 0.0)
@@ -572,7 +572,8 @@ def _decide_frame(
         "CONSENT_MISSING_CASH_FLOW": ~consent_cf & has_cf_data,
         "NO_CASH_FLOW": np.isnan(cash_flow) & ~(~consent_cf & has_cf_data),
         "HUMAN_REVIEW_REQUESTED": _b(frame, "request_human_review"),
-        "RISK_ABOVE_RATE_CAP": risk_rate - rate_cap > float(uw.value("max_uncovered_spread")) + 1e-12,
+        "RISK_ABOVE_RATE_CAP": ~np.isnan(pd_)
+        & (risk_rate - rate_cap > float(uw.value("max_uncovered_spread")) + 1e-12),
         "RATE_CAPPED": risk_rate > rate_cap + 1e-12,
     }
     if strict:
@@ -583,8 +584,8 @@ def _decide_frame(
     referred = np.zeros(n, dtype=bool)
     for code in _REFER_CODES:
         referred |= flags[code]
-    repayment_unknown = np.isnan(repayment_bound)
-    flags["LIMIT_BELOW_MINIMUM"] = ~declined & ~repayment_unknown & (limit < min_amount)
+    limit_unknown = np.isnan(repayment_bound) | np.isnan(pd_)  # referred: the officer completes the limit
+    flags["LIMIT_BELOW_MINIMUM"] = ~declined & ~limit_unknown & (limit < min_amount)
     declined |= flags["LIMIT_BELOW_MINIMUM"]
     approved_amount = np.minimum(amount, limit)
     flags["LIMIT_BELOW_REQUEST"] = ~declined & (approved_amount < amount - 0.005)
@@ -676,8 +677,8 @@ def approved_loans(decisions: pl.DataFrame, *, loan_id_prefix: str = "L") -> pl.
     Returns
     -------
     polars.DataFrame
-        loan_id, application_id, borrower_id, principal_cny, rate, tenor_months, pd, lgd, product_id,
-        county_id, sector, fund_loss_share.
+        Columns loan_id, application_id, borrower_id, principal_cny, rate, tenor_months, pd, lgd,
+        product_id, county_id, sector, fund_loss_share.
     """
     return decisions.filter(pl.col("outcome") == "approve").select(
         (pl.lit(loan_id_prefix) + pl.col("application_id")).alias("loan_id"),

@@ -185,7 +185,7 @@ def amortisation_schedule(
     Returns
     -------
     polars.DataFrame
-        period, payment_date, opening_fen, interest_fen, principal_fen, payment_fen, closing_fen and the
+        Columns period, payment_date, opening_fen, interest_fen, principal_fen, payment_fen, closing_fen and the
         same amounts in yuan (``*_cny``). ``principal_fen`` sums to the principal exactly.
 
     Raises
@@ -261,7 +261,7 @@ def loan_schedules(
     Returns
     -------
     polars.DataFrame
-        loan_id plus the columns of :func:`amortisation_schedule`, one row per loan and month.
+        Column loan_id plus the columns of :func:`amortisation_schedule`, one row per loan and month.
 
     Raises
     ------

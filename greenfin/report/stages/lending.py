@@ -9,6 +9,8 @@ import polars as pl
 
 from greenfin.datasets import load_sample
 from greenfin.lending import (
+    FundResult,
+    FundSpec,
     approved_loans,
     compare_designs,
     decide,
@@ -92,6 +94,68 @@ def _reason_counts(decisions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _simulate(approved: pl.DataFrame, spec: FundSpec, seed: int) -> tuple[FundResult | None, pl.DataFrame | None]:
+    """Fund simulation and design comparison on the fund-backed book (None when nothing was approved)."""
+    book = approved.filter(pl.col("product_id") == _FUND_PRODUCT).select(
+        "loan_id", pl.col("principal_cny").alias("ead_cny"), "pd", "lgd", "county_id", "sector", "product_id"
+    )
+    if book.height == 0:
+        return None, None
+    fund = simulate_fund(book, spec, n_scenarios=_SCENARIOS, seed=seed, slice_by="sector")
+    designs_raw: dict[str, Any] = load_sample("fund_designs")
+    designs = compare_designs(
+        book,
+        load_fund_spec(designs_raw["base"]),
+        designs_raw["designs"],
+        n_scenarios=_DESIGN_SCENARIOS,
+        seed=seed,
+        scale_book_to_multiple=bool(designs_raw.get("scale_book_to_multiple", True)),
+    )
+    return fund, designs
+
+
+def _fund_outputs(
+    fund: FundResult | None, designs: pl.DataFrame | None
+) -> tuple[tuple[KeyFigure, ...], tuple[Table, ...], tuple[Figure, ...]]:
+    if fund is None or designs is None:
+        return (), (), ()
+    s = fund.summary
+    figures = (
+        KeyFigure("Fund exhausted (probability)", "补偿金耗尽概率", f"{s['p_fund_exhausted']:.2%}"),
+        KeyFigure("Bank expected loss after sharing", "分担后银行预期损失", _wan(s["bank_expected_loss_cny"])),
+        KeyFigure("Fiscal cost per yuan of credit", "每元信贷财政成本", f"{s['fiscal_cost_per_yuan_credit']:.4f}"),
+        KeyFigure("Lending stops (probability)", "触发暂停放贷概率", f"{s['p_lending_stopped']:.1%}"),
+    )
+    tables = (
+        Table(
+            "lending_fund_slices",
+            "Fund simulation by sector",
+            "补偿金模拟（按行业）",
+            fund.slices,
+            labels={"slice": "Sector 行业", "book_cny": "Book 余额 (CNY)", "expected_loss_cny": "EL 预期损失 (CNY)"},
+        ),
+        Table(
+            "lending_fund_summary",
+            "Fund simulation summary",
+            "补偿金模拟汇总",
+            pl.DataFrame({"measure": list(s), "value": [str(v) for v in s.values()]}),
+            labels={"measure": "Measure 指标", "value": "Value 数值"},
+        ),
+        Table(
+            "lending_designs",
+            "Scheme designs side by side",
+            "补偿金方案比较",
+            designs,
+            labels={
+                "design_id": "Design 方案",
+                "p_fund_exhausted": "P(fund exhausted) 耗尽概率",
+                "fiscal_cost_per_yuan_credit": "Fiscal cost per yuan 每元财政成本",
+            },
+        ),
+    )
+    return figures, tables, (_fund_figure(fund.scenarios),)
+
+
 def run(ctx: DemoContext) -> Section:
     """Underwrite the sample county's applications and simulate its fund.
 
@@ -111,25 +175,13 @@ def run(ctx: DemoContext) -> Section:
     decisions = decide(apps, as_of=ctx.as_of, scores=scores, valuations=valuations, source="county_applications")
     approved = approved_loans(decisions)
     spec = load_fund_spec(load_sample("fund_spec"))
-    book = approved.filter(pl.col("product_id") == _FUND_PRODUCT).select(
-        "loan_id", pl.col("principal_cny").alias("ead_cny"), "pd", "lgd", "county_id", "sector", "product_id"
-    )
-    fund = simulate_fund(book, spec, n_scenarios=_SCENARIOS, seed=ctx.seed, slice_by="sector")
-    designs_raw: dict[str, Any] = load_sample("fund_designs")
-    designs = compare_designs(
-        book,
-        load_fund_spec(designs_raw["base"]),
-        designs_raw["designs"],
-        n_scenarios=_DESIGN_SCENARIOS,
-        seed=ctx.seed,
-        scale_book_to_multiple=bool(designs_raw.get("scale_book_to_multiple", True)),
-    )
+    fund, designs = _simulate(approved, spec, ctx.seed)
     ctx.results[KEY] = {
         "approved": approved,
         "decisions": decisions,
-        "fund": fund.summary,
-        "fund_slices": fund.slices,
-        "designs": designs,
+        "fund": fund.summary if fund is not None else {},
+        "fund_slices": fund.slices if fund is not None else pl.DataFrame(),
+        "designs": designs if designs is not None else pl.DataFrame(),
     }
     by_product = (
         decisions.group_by("product_id", "outcome")
@@ -163,7 +215,7 @@ def run(ctx: DemoContext) -> Section:
     product_terms = pl.concat([p.terms_frame() for p in load_products()])
     n = decisions.height
     n_ok = approved.height
-    s = fund.summary
+    fund_figures, fund_tables, fund_plots = _fund_outputs(fund, designs)
     params = pl.concat([policy_table("underwriting.json").to_frame(), policy_table("eco_overlay.json").to_frame()])
     unverified = sorted({f"{p.id}: {t}" for p in load_products() for t in p.unverified_terms()})
     return Section(
@@ -175,10 +227,7 @@ def run(ctx: DemoContext) -> Section:
             KeyFigure("Approved", "批准笔数", f"{n_ok:,} ({n_ok / n:.0%})"),
             KeyFigure("Approved amount", "批准金额", _wan(float(approved["principal_cny"].sum()))),
             KeyFigure("Mean rate", "平均利率", f"{_mean(approved['rate']) * 100:.2f}%"),
-            KeyFigure("Fund exhausted (probability)", "补偿金耗尽概率", f"{s['p_fund_exhausted']:.2%}"),
-            KeyFigure("Bank expected loss after sharing", "分担后银行预期损失", _wan(s["bank_expected_loss_cny"])),
-            KeyFigure("Fiscal cost per yuan of credit", "每元信贷财政成本", f"{s['fiscal_cost_per_yuan_credit']:.4f}"),
-            KeyFigure("Lending stops (probability)", "触发暂停放贷概率", f"{s['p_lending_stopped']:.1%}"),
+            *fund_figures,
         ),
         tables=(
             Table(
@@ -226,38 +275,10 @@ def run(ctx: DemoContext) -> Section:
                 },
             ),
             Table("lending_approved", "Approved loans", "批准贷款", approved),
-            Table(
-                "lending_fund_slices",
-                "Fund simulation by sector",
-                "补偿金模拟（按行业）",
-                fund.slices,
-                labels={
-                    "slice": "Sector 行业",
-                    "book_cny": "Book 余额 (CNY)",
-                    "expected_loss_cny": "EL 预期损失 (CNY)",
-                },
-            ),
-            Table(
-                "lending_fund_summary",
-                "Fund simulation summary",
-                "补偿金模拟汇总",
-                pl.DataFrame({"measure": list(s), "value": [str(v) for v in s.values()]}),
-                labels={"measure": "Measure 指标", "value": "Value 数值"},
-            ),
-            Table(
-                "lending_designs",
-                "Scheme designs side by side",
-                "补偿金方案比较",
-                designs,
-                labels={
-                    "design_id": "Design 方案",
-                    "p_fund_exhausted": "P(fund exhausted) 耗尽概率",
-                    "fiscal_cost_per_yuan_credit": "Fiscal cost per yuan 每元财政成本",
-                },
-            ),
+            *fund_tables,
             Table("lending_products", "Product terms and sources", "产品条款及来源", product_terms, html_rows=40),
         ),
-        figures=(_fund_figure(fund.scenarios),),
+        figures=fund_plots,
         notes=(
             f"Scores from {score_src}; collateral from {val_src}.",
             f"LPR {lpr_on(ctx.as_of):.4f} (1-year) from the bundled table, unverified ⚠: assumed unchanged since the "
@@ -265,7 +286,8 @@ def run(ctx: DemoContext) -> Section:
             "Underwriting thresholds (DSCR floor, PD bands, pricing spreads) are a bank's own policy and are marked "
             "unverified ⚠; the eco-credit overlay is illustrative (scoring.md §5.4).",
             "Unverified product terms ⚠: " + "; ".join(unverified) + ".",
-            f"Fund: {_SCENARIOS} scenarios over {spec.horizon_years} years on the {_FUND_PRODUCT} book only "
+            ("No fund-backed loan was approved; the fund was not simulated. " if fund is None else "")
+            + f"Fund: {_SCENARIOS} scenarios over {spec.horizon_years} years on the {_FUND_PRODUCT} book only "
             "(生态通 loans are covered by the county guarantee company at 80%, not the fund); "
             f"designs compared on {_DESIGN_SCENARIOS} common scenarios with the book scaled to multiple × fund.",
             "The book revolves yearly; after a year whose NPL ratio exceeds the trigger, lending stops and later years "
