@@ -24,7 +24,7 @@ from greenfin.dates import add_months
 from greenfin.errors import ConvergenceError, SpecError
 from greenfin.securitization._deal import DealSpec, LoanCollateral, Scenario
 from greenfin.securitization._engine import DealResult, deal_collections, run_waterfall
-from greenfin.securitization._params import params
+from greenfin.securitization._params import params, pvalue
 
 __all__ = [
     "BreakEven",
@@ -543,7 +543,7 @@ def monte_carlo_el(
     Returns
     -------
     polars.DataFrame
-        tranche, expected_loss_share, loss_probability, p99_loss_share, expected_wal_years, rating_style.
+        Columns tranche, expected_loss_share, loss_probability, p99_loss_share, expected_wal_years, rating_style.
     """
     if n_scenarios < 1:
         raise SpecError(f"n_scenarios must be >= 1; got {n_scenarios}.")
@@ -589,7 +589,7 @@ def stress_grid(spec: DealSpec, scenarios: Sequence[Scenario] | None = None) -> 
     Returns
     -------
     polars.DataFrame
-        scenario, tranche, principal_loss_share, interest_shortfall_cny, min_coverage, wal_years,
+        Columns scenario, tranche, principal_loss_share, interest_shortfall_cny, min_coverage, wal_years,
         support_drawn_cny, final_state.
     """
     grid = list(scenarios) if scenarios is not None else default_stresses(spec)
@@ -675,8 +675,8 @@ def solve_subordination(
     """Smallest share of the issue below the senior class that meets a coverage or expected-loss target.
 
     The senior class is shrunk (or grown) and the ``absorber`` class (the subordinated class, whose
-    retained amount follows its size) takes the difference, keeping the issue size; bisection on the
-    subordination share.
+    retained amount follows its size and never falls below the 5 % retention) takes the difference,
+    keeping the issue size; bisection on the subordination share.
 
     Parameters
     ----------
@@ -718,10 +718,11 @@ def solve_subordination(
     js, ja = names.index(senior), names.index(absorber)
     above = sum(t.balance_cny for t in spec.tranches[:js])
     pair = spec.tranches[js].balance_cny + spec.tranches[ja].balance_cny
+    min_absorber = pvalue("risk_retention_min_share") * issue  # the retained subordinated class stays >= 5 %
 
     def sized(sub_share: float) -> DealSpec:
         senior_cny = max(issue - above - sub_share * issue, 1.0)
-        absorber_cny = max(pair - senior_cny, 1.0)
+        absorber_cny = max(pair - senior_cny, min_absorber)
         tranches = list(spec.tranches)
         tranches[js] = evolve(tranches[js], balance_cny=senior_cny)
         tranches[ja] = evolve(tranches[ja], balance_cny=absorber_cny, retained_cny=absorber_cny)
@@ -739,7 +740,7 @@ def solve_subordination(
     def ok(m: float) -> bool:
         return m >= target_coverage if target_coverage is not None else m <= (target_el or 0.0)
 
-    lo = (issue - above - pair) / issue + 1.0 / issue  # the absorber at (almost) zero
+    lo = (issue - above - pair + min_absorber) / issue
     hi = (issue - above - 1.0) / issue
     if not ok(metric(sized(hi))):
         raise ConvergenceError(

@@ -114,7 +114,7 @@ class Account(BaseModel):
 
 
 class ShortfallSupport(BaseModel):
-    """差额支付承诺: a provider who tops up the distribution account when it is short, up to a cap."""
+    """Shortfall support (差额支付承诺): a provider who tops up the distribution account when short, up to a cap."""
 
     model_config = _CFG
     name: str = Field(min_length=1, description="Provider id (used as a step source).")
@@ -123,7 +123,7 @@ class ShortfallSupport(BaseModel):
 
 
 class CleanUpCall(BaseModel):
-    """清仓回购: the originator may buy back the pool once it falls to a share of the initial pool."""
+    """Clean-up call (清仓回购): the originator may buy back the pool once it falls to a share of the initial pool."""
 
     model_config = _CFG
     threshold_share: float = Field(gt=0, description="Pool factor at or below which the call is exercised.")
@@ -139,7 +139,7 @@ class CleanUpCall(BaseModel):
 
 
 class OpenPeriod(BaseModel):
-    """开放期: investors may put (回售) and the coupon may be reset (票面利率调整) at a payment date."""
+    """Open period (开放期): investors may put (回售) and the coupon may be reset (票面利率调整) at a payment date."""
 
     model_config = _CFG
     period: int = Field(ge=1, description="Payment period of the open date.")

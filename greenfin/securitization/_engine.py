@@ -331,7 +331,7 @@ class DealResult:
         Returns
         -------
         polars.DataFrame
-            period, payment_date, tranche, balance_open_cny, interest_due_cny, interest_paid_cny,
+            Columns period, payment_date, tranche, balance_open_cny, interest_due_cny, interest_paid_cny,
             principal_paid_cny, residual_cny, balance_cny, interest_shortfall_cny, coverage.
         """
         a = self.arrays
@@ -396,7 +396,7 @@ class DealResult:
         Returns
         -------
         polars.DataFrame
-            tranche, initial_cny, expected_loss_share, loss_probability, max_loss_share,
+            Columns tranche, initial_cny, expected_loss_share, loss_probability, max_loss_share,
             interest_shortfall_share, wal_years (scenario 0, from issue, to receipt).
         """
         a = self.arrays
@@ -434,7 +434,7 @@ class DealResult:
         Returns
         -------
         polars.DataFrame
-            period, side (source/use), line, amount_fen.
+            Columns period, side (source/use), line, amount_fen.
 
         Raises
         ------
