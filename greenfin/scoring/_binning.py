@@ -140,6 +140,7 @@ class FeatureBins:
     special_n: list[int] = field(default_factory=list)
     special_event: list[int] = field(default_factory=list)
     special_woe: list[float] = field(default_factory=list)
+    no_consent_n: int = 0
 
     def table_woe(self) -> FloatArray:
         """WOE by bin index."""
@@ -511,6 +512,7 @@ class WoEBinner(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklea
         bins.missing_event = int(ev[miss].sum())
         _set_woe(bins, a)
         bins.iv_unconstrained = max(iv_free, bins.iv) if n_pre.size else 0.0
+        bins.no_consent_n = int((~use).sum())
         if not use.any():
             bins.note = "no row carries consent: the feature scores neutral (WOE 0)"
         return bins
@@ -699,7 +701,7 @@ def _set_woe(b: FeatureBins, a: float) -> None:
 
 def _table(b: FeatureBins, a: float) -> pl.DataFrame:
     labels = b.all_labels()
-    n = [*b.n, b.missing_n, *b.special_n, 0, 0]
+    n = [*b.n, b.missing_n, *b.special_n, 0, b.no_consent_n]
     e = [*b.n_event, b.missing_event, *b.special_event, 0, 0]
     woe = b.table_woe()
     tot_e = max(sum(e), 1)

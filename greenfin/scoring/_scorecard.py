@@ -243,8 +243,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
             kept = kept[: int(self.max_features)]
         return kept
 
-    def _lr(self) -> LogisticRegression:
-        return LogisticRegression(C=float(self.C), max_iter=1000, tol=1e-8)
+    def _lr(self, tol: float = 1e-8) -> LogisticRegression:
+        return LogisticRegression(C=float(self.C), max_iter=1000, tol=tol)
 
     def _stepwise(
         self,
@@ -263,7 +263,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
             scores = []
             for f in remaining:
                 wmat = self._woe(binner, idx, [*chosen, f])
-                lr = self._lr().fit(wmat, event)
+                lr = self._lr(tol=1e-5).fit(wmat, event)
                 q = np.clip(lr.predict_proba(wmat)[:, 1], 1e-12, 1 - 1e-12)
                 ll = float(np.sum(event * np.log(q) + (~event) * np.log(1 - q)))
                 scores.append((-2 * ll + (len(chosen) + 2) * np.log(n), f))

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import greenfin.scoring
+
+
+def test_public_api_is_pinned():
+    assert sorted(greenfin.scoring.__all__) == [
+        "BoostedPD",
+        "Calibration",
+        "FeatureRegistry",
+        "FeatureSpec",
+        "MasterScale",
+        "RegistryEntry",
+        "Scorecard",
+        "SegmentedScorecard",
+        "WoEBinner",
+        "bootstrap_ci",
+        "calibration_by_grade",
+        "csi",
+        "default_registry",
+        "discrimination",
+        "eco_features",
+        "fairness_report",
+        "fit_calibration",
+        "group_lift_report",
+        "grouped_validation",
+        "ks_statistic",
+        "load_model",
+        "psi",
+        "psi_by_segment",
+        "save_model",
+        "score_frame",
+        "scoring_params",
+    ]
+    for name in greenfin.scoring.__all__:
+        assert getattr(greenfin.scoring, name) is not None
