@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -137,6 +138,7 @@ def problem_doc(status: int, description: str) -> dict[int | str, dict[str, Any]
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_doc("The request body could not be parsed."),
     401: _problem_doc("No valid API key was sent."),
     403: _problem_doc("The key's role may not call this operation."),
     413: _problem_doc("The request body is larger than the server's limit."),
@@ -240,10 +242,31 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return problem_response(422, detail, instance=request.url.path, kind="validation-error", errors=errors)
 
 
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI schema documents for the request's path (Starlette lists only one route's)."""
+    app = request.app
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), [m.upper() for m in ops])
+            for path, ops in (app.openapi().get("paths") or {}).items()
+        ]
+        app.state.allow_table = table
+    methods = sorted({m for pattern, ops in table if pattern.match(request.url.path) for m in ops})
+    return ", ".join(methods) if methods else None
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
-    return problem_response(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = "The request body could not be parsed. Send a JSON document (Content-Type: application/json)."
+    return problem_response(exc.status_code, detail, instance=request.url.path, headers=headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
