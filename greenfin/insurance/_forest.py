@@ -24,7 +24,7 @@ from scipy import special
 
 from greenfin._typing import FloatArray, IntArray, PathLikeStr
 from greenfin._validation import ColumnSpec, spec_error_from, validate_frame
-from greenfin.errors import SpecError, param_error
+from greenfin.errors import DataError, SpecError, param_error
 from greenfin.insurance._aggregate import AggregateResult, LatticeDistribution, aggregate
 from greenfin.insurance._experience import buhlmann_straub
 from greenfin.insurance._freq import Poisson
@@ -662,21 +662,26 @@ def rate_backtest(
         ),
         source=source,
     )
+    dup = frame.group_by("county_id", "forest_category", "year").len().filter(pl.col("len") > 1)
+    if dup.height:
+        r = dup.row(0, named=True)
+        raise DataError(
+            f"{r['len']} rows for county {r['county_id']}, {r['forest_category']}, {r['year']}; keep one per year.",
+            source=source,
+        )
     last = int(frame["year"].max())  # type: ignore[arg-type]
     window = frame.filter(pl.col("year") > last - years)
     out = []
     for category in sorted(window["forest_category"].unique().to_list()):
         part = window.filter(pl.col("forest_category") == category)
-        wide_p = part.pivot(on="year", index="county_id", values="premium_cny", aggregate_function="sum").sort(
+        wide_p = part.pivot(on="year", index="county_id", values="premium_cny", aggregate_function="first").sort(
             "county_id"
         )
-        wide_c = part.pivot(on="year", index="county_id", values="claims_cny", aggregate_function="sum").sort(
+        wide_c = part.pivot(on="year", index="county_id", values="claims_cny", aggregate_function="first").sort(
             "county_id"
         )
         year_cols = sorted(c for c in wide_p.columns if c != "county_id")
         if len(year_cols) < years or wide_p.select(year_cols).null_count().sum_horizontal().item() > 0:
-            from greenfin.errors import DataError
-
             raise DataError(
                 f"{category}: every county needs all {years} years {last - years + 1}-{last}; fill the gaps.",
                 source=source,
