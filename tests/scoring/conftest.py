@@ -34,5 +34,5 @@ def county() -> pl.DataFrame:
 
 @pytest.fixture(scope="session")
 def county_xy(county: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    X = county.drop("borrower_id", "village_id", "applicant_sex", "village_gep_per_ha_cny", "default_flag")
-    return X, county["default_flag"].to_numpy()
+    xf = county.drop("borrower_id", "village_id", "applicant_sex", "village_gep_per_ha_cny", "default_flag")
+    return xf, county["default_flag"].to_numpy()

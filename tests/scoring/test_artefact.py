@@ -11,17 +11,17 @@ from greenfin.scoring import BoostedPD, Scorecard, SegmentedScorecard, WoEBinner
 
 @pytest.fixture(scope="module")
 def models(county_xy):
-    X, y = county_xy
+    xf, y = county_xy
     return {
-        "scorecard": Scorecard().fit(X, y),
-        "boosted": BoostedPD().fit(X, y),
-        "segmented": SegmentedScorecard(segment="borrower_type", min_segment_rows=400).fit(X, y),
+        "scorecard": Scorecard().fit(xf, y),
+        "boosted": BoostedPD().fit(xf, y),
+        "segmented": SegmentedScorecard(segment="borrower_type", min_segment_rows=400).fit(xf, y),
     }
 
 
 @pytest.mark.parametrize("kind", ["scorecard", "boosted", "segmented"])
 def test_round_trip_gives_identical_scores(models, county_xy, tmp_path, kind):
-    X, _ = county_xy
+    xf, _ = county_xy
     model = models[kind]
     path = save_model(model, tmp_path / kind, data_source="county_borrowers.csv")
     assert sorted(p.name for p in path.iterdir()) == sorted(
@@ -29,8 +29,8 @@ def test_round_trip_gives_identical_scores(models, county_xy, tmp_path, kind):
     )
     loaded = load_model(path)
     assert type(loaded) is type(model)
-    np.testing.assert_array_equal(loaded.predict_pd(X), model.predict_pd(X))
-    a, b = model.explain(X.head(200)), loaded.explain(X.head(200))
+    np.testing.assert_array_equal(loaded.predict_pd(xf), model.predict_pd(xf))
+    a, b = model.explain(xf.head(200)), loaded.explain(xf.head(200))
     assert a.equals(b)
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["training_data"]["source"] == "county_borrowers.csv"
@@ -70,7 +70,7 @@ def test_tampered_booster_is_refused(models, tmp_path):
     path = save_model(models["boosted"], tmp_path / "b")
     with open(path / "booster.txt", "a") as fh:
         fh.write("\n")
-    with pytest.raises(DataError, match="booster.txt does not match"):
+    with pytest.raises(DataError, match=r"booster\.txt does not match"):
         load_model(path)
 
 
@@ -98,6 +98,6 @@ def test_score_frame_entry_point(models, county, tmp_path):
 
 
 def test_binner_only_round_trip(german_xy):
-    X, y = german_xy
-    b = WoEBinner(assume_consent=True).fit(X, y)
-    np.testing.assert_array_equal(WoEBinner.from_json(b.to_json()).transform(X), b.transform(X))
+    xf, y = german_xy
+    b = WoEBinner(assume_consent=True).fit(xf, y)
+    np.testing.assert_array_equal(WoEBinner.from_json(b.to_json()).transform(xf), b.transform(xf))

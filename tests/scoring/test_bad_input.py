@@ -12,11 +12,11 @@ from greenfin.scoring import BoostedPD, Scorecard
 
 @pytest.mark.parametrize("model", [Scorecard, BoostedPD])
 def test_target_not_binary(model):
-    X = pl.DataFrame({"x": np.arange(30.0)})
-    with pytest.raises(DataError, match="Only binary classification is supported.*3 classes"):
-        model().fit(X, np.arange(30) % 3)
+    xf = pl.DataFrame({"x": np.arange(30.0)})
+    with pytest.raises(DataError, match=r"Only binary classification is supported.*3 classes"):
+        model().fit(xf, np.arange(30) % 3)
     with pytest.raises(ValueError, match="Unknown label type"):
-        model().fit(X, np.linspace(0, 1, 30))
+        model().fit(xf, np.linspace(0, 1, 30))
 
 
 @pytest.mark.parametrize("model", [Scorecard, BoostedPD])
@@ -26,29 +26,29 @@ def test_single_class(model):
 
 
 def test_columns_missing_at_apply_time(county_xy):
-    X, y = county_xy
-    card = Scorecard().fit(X, y)
+    xf, y = county_xy
+    card = Scorecard().fit(xf, y)
     with pytest.raises(DataError, match=r"columns \['eco_points'\].*missing"):
-        card.explain(X.drop("eco_points"))
+        card.explain(xf.drop("eco_points"))
 
 
 def test_bad_value_in_numeric_column_at_apply_time(county_xy):
-    X, y = county_xy
-    card = Scorecard().fit(X, y)
-    bad = X.head(3).with_columns(pl.Series("eco_points", ["12", "lots", None]))
-    with pytest.raises(DataError, match="column eco_points, row 2.*not a number"):
+    xf, y = county_xy
+    card = Scorecard().fit(xf, y)
+    bad = xf.head(3).with_columns(pl.Series("eco_points", ["12", "lots", None]))
+    with pytest.raises(DataError, match=r"column eco_points, row 2.*not a number"):
         card.predict_points(bad)
 
 
 def test_missing_values_at_apply_time_score_as_missing(county_xy):
-    X, y = county_xy
-    card = Scorecard().fit(X, y)
-    empty = X.head(2).with_columns(pl.lit(None, dtype=pl.Float64).alias("eco_points"))
+    xf, y = county_xy
+    card = Scorecard().fit(xf, y)
+    empty = xf.head(2).with_columns(pl.lit(None, dtype=pl.Float64).alias("eco_points"))
     pts = card.predict_points(empty)  # missing bin (neutral WOE when no missing value was seen in fit)
     assert np.all(np.isfinite(pts))
 
 
 def test_bad_label_not_in_classes(german):
-    X = german.select("duration_in_month")
+    xf = german.select("duration_in_month")
     with pytest.raises(DataError, match="bad_label 'terrible'"):
-        Scorecard(bad_label="terrible").fit(X, german["creditability"])
+        Scorecard(bad_label="terrible").fit(xf, german["creditability"])

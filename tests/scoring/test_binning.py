@@ -29,10 +29,10 @@ def _data(seed: int, n: int, slope: float, shape: str):
     smoothing=st.floats(0.1, 2.0),
 )
 def test_declared_trend_gives_strictly_monotone_woe(seed, n, slope, trend, smoothing):
-    X, y = _data(seed, n, slope, "linear")
+    xf, y = _data(seed, n, slope, "linear")
     if y.min() == y.max():
         return
-    b = WoEBinner(features=(FeatureSpec(name="x", trend=trend),), smoothing=smoothing).fit(X, y)
+    b = WoEBinner(features=(FeatureSpec(name="x", trend=trend),), smoothing=smoothing).fit(xf, y)
     woe = np.asarray(b.bins_["x"].woe)
     d = np.diff(woe)
     assert np.all(d > 0) if trend == "ascending" else np.all(d < 0)
@@ -41,8 +41,8 @@ def test_declared_trend_gives_strictly_monotone_woe(seed, n, slope, trend, smoot
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(300, 3000), trend=st.sampled_from(["ascending", "descending"]))
 def test_points_monotone_where_declared(seed, n, trend):
-    X, y = _data(seed, n, 1.0, "linear")
-    card = Scorecard(binner=WoEBinner(features=(FeatureSpec(name="x", trend=trend),)), min_iv=0.0).fit(X, y)
+    xf, y = _data(seed, n, 1.0, "linear")
+    card = Scorecard(binner=WoEBinner(features=(FeatureSpec(name="x", trend=trend),)), min_iv=0.0).fit(xf, y)
     if not card.selected_:
         return
     k = card.binner_.bins_["x"].k
@@ -59,8 +59,8 @@ def test_points_monotone_where_declared(seed, n, trend):
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_peak_trend_is_unimodal(seed):
-    X, y = _data(seed, 3000, 1.0, "peak")
-    b = WoEBinner(features=(FeatureSpec(name="x", trend="peak"),), max_bins=8).fit(X, y)
+    xf, y = _data(seed, 3000, 1.0, "peak")
+    b = WoEBinner(features=(FeatureSpec(name="x", trend="peak"),), max_bins=8).fit(xf, y)
     woe = np.asarray(b.bins_["x"].woe)
     top = int(np.argmax(woe))
     assert np.all(np.diff(woe[: top + 1]) >= 0)
@@ -68,8 +68,8 @@ def test_peak_trend_is_unimodal(seed):
 
 
 def test_min_bin_size_and_events_hold(german_xy):
-    X, y = german_xy
-    b = WoEBinner(assume_consent=True, min_bin_size=0.08, min_bin_events=12).fit(X, y)
+    xf, y = german_xy
+    b = WoEBinner(assume_consent=True, min_bin_size=0.08, min_bin_events=12).fit(xf, y)
     for f, bins in b.bins_.items():
         total = sum(bins.n)
         if bins.k > 1:
@@ -107,39 +107,39 @@ def test_missing_and_special_bins():
 
 
 def test_categorical_with_declared_order_and_json_round_trip(german_xy):
-    X, y = german_xy
+    xf, y = german_xy
     order = ("unemployed", "... < 1 year", "1 <= ... < 4 years", "4 <= ... < 7 years", "... >= 7 years")
     spec = FeatureSpec(name="present_employment_since", trend="descending", order=order)
-    b = WoEBinner(features=(spec,), assume_consent=True).fit(X, y)
+    b = WoEBinner(features=(spec,), assume_consent=True).fit(xf, y)
     bins = b.bins_["present_employment_since"]
     assert np.all(np.diff(bins.woe) < 0)
     first_bin = [bins.cat_to_bin[c] for c in order]
     assert first_bin == sorted(first_bin)  # bins follow the declared order
     b2 = WoEBinner.from_json(b.to_json())
-    np.testing.assert_array_equal(b2.transform(X), b.transform(X))
+    np.testing.assert_array_equal(b2.transform(xf), b.transform(xf))
     table = b.binning_table()
     assert set(table.columns) >= {"feature", "bin", "label", "n", "n_event", "woe", "iv"}
     assert json.loads(b.to_json())["features"] == list(b.features_)
 
 
 def test_unseen_category_is_neutral_with_warning_or_an_error(german_xy):
-    X, y = german_xy
-    b = WoEBinner(assume_consent=True).fit(X, y)
-    new = X.head(3).with_columns(pl.lit("space travel").alias("purpose"))
+    xf, y = german_xy
+    b = WoEBinner(assume_consent=True).fit(xf, y)
+    new = xf.head(3).with_columns(pl.lit("space travel").alias("purpose"))
     with pytest.warns(UserWarning, match="not seen in fit"):
         w = b.transform(new)
     assert np.all(w[:, list(b.features_).index("purpose")] == 0.0)
-    strict = WoEBinner(assume_consent=True, handle_unknown="error").fit(X, y)
+    strict = WoEBinner(assume_consent=True, handle_unknown="error").fit(xf, y)
     with pytest.raises(DataError, match="not seen in fit"):
         strict.transform(new)
 
 
 def test_all_missing_column_scores_neutral_and_is_dropped_with_a_record():
     rng = np.random.default_rng(1)
-    X = pl.DataFrame({"x": rng.normal(size=500), "empty": pl.Series([None] * 500, dtype=pl.Float64)})
-    y = (rng.random(500) < 1 / (1 + np.exp(-2 * X["x"].to_numpy()))).astype(int)
-    card = Scorecard().fit(X, y)
+    xf = pl.DataFrame({"x": rng.normal(size=500), "empty": pl.Series([None] * 500, dtype=pl.Float64)})
+    y = (rng.random(500) < 1 / (1 + np.exp(-2 * xf["x"].to_numpy()))).astype(int)
+    card = Scorecard().fit(xf, y)
     assert "empty" not in card.selected_
     assert "all values missing" in card.binner_.bins_["empty"].note
     assert any(r.get("feature") == "empty" and "IV" in r.get("reason", "") for r in card.manifest_["iterations"])
-    assert np.all(card.binner_.transform(X)[:, 1] == 0.0)
+    assert np.all(card.binner_.transform(xf)[:, 1] == 0.0)

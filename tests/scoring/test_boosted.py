@@ -11,22 +11,23 @@ from greenfin.scoring import BoostedPD, FeatureSpec
 
 
 def test_small_sample_defaults_do_not_memorise_german_credit(german_xy):
-    X, y = german_xy
+    xf, y = german_xy
     tr, te = train_test_split(np.arange(1000), test_size=0.3, stratify=y, random_state=42)
     tr, te = np.sort(tr), np.sort(te)
-    m = BoostedPD(assume_consent=True).fit(X[tr], y[tr])
+    m = BoostedPD(assume_consent=True).fit(xf[tr], y[tr])
     assert m.best_iteration_ < m.n_estimators  # early stopping on the validation fold
-    pd_train = m.predict_pd(X[tr])
-    assert pd_train.min() > 0.01 and pd_train.max() < 0.99  # no collapse to 0 / 1
+    pd_train = m.predict_pd(xf[tr])
+    assert pd_train.min() > 0.01  # no collapse to 0 / 1
+    assert pd_train.max() < 0.99
     assert m.train_auc_ - m.valid_auc_ < 0.2
     assert m.manifest_["iterations"][1]["step"] == "train_valid_gap"
-    assert roc_auc_score(y[te], m.predict_pd(X[te])) > 0.75
+    assert roc_auc_score(y[te], m.predict_pd(xf[te])) > 0.75
 
 
 def test_deterministic(german_xy):
-    X, y = german_xy
-    a = BoostedPD(assume_consent=True, random_state=3).fit(X, y).predict_pd(X)
-    b = BoostedPD(assume_consent=True, random_state=3).fit(X, y).predict_pd(X)
+    xf, y = german_xy
+    a = BoostedPD(assume_consent=True, random_state=3).fit(xf, y).predict_pd(xf)
+    b = BoostedPD(assume_consent=True, random_state=3).fit(xf, y).predict_pd(xf)
     np.testing.assert_array_equal(a, b)
 
 
@@ -39,18 +40,18 @@ def test_monotone_constraint_from_declared_trend(seed, trend):
     noise = rng.normal(size=n)
     z = -1.0 + np.sin(3 * x) + 0.5 * noise  # wiggly truth: the constraint must still hold
     y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
-    X = pl.DataFrame({"x": x, "noise": noise})
-    m = BoostedPD(features=(FeatureSpec(name="x", trend=trend),)).fit(X, y)
+    xf = pl.DataFrame({"x": x, "noise": noise})
+    m = BoostedPD(features=(FeatureSpec(name="x", trend=trend),)).fit(xf, y)
     grid = pl.DataFrame({"x": np.linspace(-3, 3, 300), "noise": np.full(300, float(noise[0]))})
     d = np.diff(m.predict_pd(grid))
     assert np.all(d >= -1e-12) if trend == "ascending" else np.all(d <= 1e-12)
 
 
 def test_reasons_sum_to_the_score(county_xy):
-    X, y = county_xy
-    m = BoostedPD().fit(X, y)
-    ex = m.explain(X.head(100))
-    np.testing.assert_allclose(ex["points"].to_numpy(), m.predict_points(X.head(100)), rtol=1e-9)
+    xf, y = county_xy
+    m = BoostedPD().fit(xf, y)
+    ex = m.explain(xf.head(100))
+    np.testing.assert_allclose(ex["points"].to_numpy(), m.predict_points(xf.head(100)), rtol=1e-9)
     assert ex["reason_1_points"].min() >= 0
     assert (ex["reason_1_points"] >= ex["reason_2_points"]).all()
     assert ex["reason_1_zh"].drop_nulls().str.contains("扣").all()

@@ -10,31 +10,31 @@ from greenfin.scoring import BoostedPD, FeatureRegistry, Scorecard, WoEBinner, d
 
 @pytest.mark.parametrize("column", ["personal_status_and_sex", "age_in_years", "foreign_worker"])
 def test_audit_only_columns_are_refused(german_xy, german, column):
-    X, y = german_xy
+    xf, y = german_xy
     with pytest.raises(SpecError, match="audit-only"):
-        Scorecard(binner=WoEBinner(assume_consent=True)).fit(X.with_columns(german[column]), y)
+        Scorecard(binner=WoEBinner(assume_consent=True)).fit(xf.with_columns(german[column]), y)
     with pytest.raises(SpecError, match="audit-only"):
-        BoostedPD(assume_consent=True).fit(X.with_columns(german[column]), y)
+        BoostedPD(assume_consent=True).fit(xf.with_columns(german[column]), y)
 
 
 def test_forbidden_column_is_refused_with_rule_and_remedy():
-    X = pl.DataFrame({"x": np.arange(100.0), "religion": ["a", "b"] * 50})
+    xf = pl.DataFrame({"x": np.arange(100.0), "religion": ["a", "b"] * 50})
     y = np.arange(100) % 2
     with pytest.raises(SpecError, match=r"religion.*forbidden.*征信业管理条例 Art\. 14.*Drop the column"):
-        WoEBinner().fit(X, y)
+        WoEBinner().fit(xf, y)
 
 
 def test_consent_gated_without_consent_metadata_is_refused(german_xy):
-    X, y = german_xy
-    with pytest.raises(SpecError, match="consent-gated.*consent_financial_account"):
-        WoEBinner().fit(X, y)
+    xf, y = german_xy
+    with pytest.raises(SpecError, match=r"consent-gated.*consent_financial_account"):
+        WoEBinner().fit(xf, y)
 
 
 def test_consent_gating_is_neutral_for_rows_without_consent(county_xy):
-    X, y = county_xy
-    card = Scorecard(min_iv=0.0).fit(X, y)
+    xf, y = county_xy
+    card = Scorecard(min_iv=0.0).fit(xf, y)
     assert "annual_income_cny" in card.selected_
-    no = X.filter(~pl.col("consent_income"))
+    no = xf.filter(~pl.col("consent_income"))
     assert no.height > 0
     idx = card.binner_._indices(__import__("greenfin.scoring._frame", fromlist=["x"]).ingest(card, no, reset=False))
     bins = card.binner_.bins_["annual_income_cny"]
@@ -63,6 +63,6 @@ def test_registry_is_data_citing_pipl_and_credit_regulation():
 
 def test_strict_registry_refuses_unregistered_columns():
     reg = default_registry().model_copy(update={"unregistered": "error"})
-    X = pl.DataFrame({"mystery": np.arange(50.0)})
+    xf = pl.DataFrame({"mystery": np.arange(50.0)})
     with pytest.raises(SpecError, match="not in feature registry"):
-        WoEBinner(registry=reg).fit(X, np.arange(50) % 2)
+        WoEBinner(registry=reg).fit(xf, np.arange(50) % 2)

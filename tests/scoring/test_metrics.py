@@ -41,14 +41,14 @@ def test_psi_is_zero_on_identical_and_grows_with_shift(seed, shift):
 
 
 def test_psi_by_segment_and_csi(county_xy, county):
-    X, y = county_xy
-    card = Scorecard().fit(X[:2000], y[:2000])
-    e, a = card.predict_pd(X[:2000]), card.predict_pd(X[2000:])
+    xf, y = county_xy
+    card = Scorecard().fit(xf[:2000], y[:2000])
+    e, a = card.predict_pd(xf[:2000]), card.predict_pd(xf[2000:])
     t = psi_by_segment(e, a, county["borrower_type"][:2000], county["borrower_type"][2000:])
     assert t["segment"][0] == "(all)"
     assert set(t["segment"][1:]) == {"farmer", "family_farm", "cooperative", "eco_business"}
     assert (t["psi"] < 0.1).all()
-    c = csi(card, X[:2000], X[2000:])
+    c = csi(card, xf[:2000], xf[2000:])
     assert c["feature"].to_list() == list(card.selected_)
     assert set(c["status"]) <= {"stable", "watch", "act"}
 
@@ -70,11 +70,11 @@ def test_master_scale_grades_in_order():
 
 
 def test_bootstrap_interval_has_the_small_sample_width(german_xy):
-    X, y = german_xy
+    xf, y = german_xy
     from greenfin.scoring import WoEBinner
 
-    card = Scorecard(binner=WoEBinner(assume_consent=True)).fit(X[:700], y[:700])
-    ci = bootstrap_ci(y[700:], card.predict_pd(X[700:]), "auc", n_boot=300, seed=1)
+    card = Scorecard(binner=WoEBinner(assume_consent=True)).fit(xf[:700], y[:700])
+    ci = bootstrap_ci(y[700:], card.predict_pd(xf[700:]), "auc", n_boot=300, seed=1)
     assert ci["lower"] < ci["estimate"] < ci["upper"]
     assert 0.01 < ci["sd"] < 0.05  # sd ~ 0.02-0.03 at n = 300 (reference section 4)
 
@@ -94,9 +94,9 @@ def test_calibration_fixes_a_miscalibrated_pd(method):
 def test_fairness_report_on_audit_only_attributes(german):
     from greenfin.scoring import WoEBinner
 
-    X = german.drop("creditability", "personal_status_and_sex", "age_in_years", "foreign_worker")
+    xf = german.drop("creditability", "personal_status_and_sex", "age_in_years", "foreign_worker")
     y = (german["creditability"] == "bad").cast(pl.Int64).to_numpy()
-    pd = Scorecard(binner=WoEBinner(assume_consent=True)).fit(X, y).predict_pd(X)
+    pd = Scorecard(binner=WoEBinner(assume_consent=True)).fit(xf, y).predict_pd(xf)
     age_band = np.where(german["age_in_years"].to_numpy() < 30, "<30", ">=30")
     sex = german["personal_status_and_sex"].str.starts_with("female").to_numpy()
     t = fairness_report(
@@ -121,9 +121,9 @@ def test_group_lift_separates_group_level_from_individual_features(county):
 
 
 def test_grouped_validation_by_township(county_xy, county):
-    X, y = county_xy
+    xf, y = county_xy
     township = county["village_id"].str.slice(0, 3)
-    t = grouped_validation(Scorecard(), X, y, township, n_splits=4)
+    t = grouped_validation(Scorecard(), xf, y, township, n_splits=4)
     assert t.height == 4
     assert t["n_test_groups"].sum() == 12
     assert (t["auc"] > 0.6).all()
