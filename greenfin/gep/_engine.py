@@ -240,9 +240,9 @@ def _headline(rules: RuleSet, ind: str, q: Mapping[str, Any], capped: Mapping[st
 # ----------------------------------------------------------------------------------------------- region input
 
 _MONEY_COMPONENTS: Final[dict[str, tuple[float, float]]] = {
-    "output_value": (1e4, 1e13),
-    "intermediate_consumption": (1e3, 1e13),
-    "gdp_yuan": (1e6, 1e14),
+    "output_value": (1e5, 1e13),
+    "intermediate_consumption": (1e4, 1e13),
+    "gdp_yuan": (1e8, 1e14),
     "travel_cost_yuan_per_visit": (1.0, 1e5),
     "premium_yuan_per_m2": (0.1, 1e5),
 }

@@ -223,7 +223,7 @@ def flood_lake_m3(area_ha: Array, a: float, b: float, area_unit_ha: float, stora
     Examples
     --------
     >>> round(flood_lake_m3(100.0, 1.128, 4.924, 100.0, 1e4).item())
-    1375518
+    1375517
     """
     area = _f(area_ha) / area_unit_ha
     safe = np.where(area > 0.0, area, 1.0)
