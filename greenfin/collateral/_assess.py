@@ -11,7 +11,15 @@ import polars as pl
 from greenfin._typing import FloatArray
 from greenfin.collateral._params import fval, table
 from greenfin.collateral._prices import drawdown_quantile, validate_prices, volatility_drawdown
-from greenfin.collateral._rights import RIGHT_TYPES, refusals, remaining_term_years, validate_rights
+from greenfin.collateral._rights import (
+    REGISTRIES,
+    RIGHT_TYPES,
+    TYPE_CODE,
+    codes,
+    refusals,
+    remaining_term_years,
+    validate_rights,
+)
 from greenfin.collateral._valuation import value_frame
 from greenfin.errors import SpecError, param_error
 
@@ -99,47 +107,53 @@ def value_rights(
 
 def _price_haircut(
     frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None, horizon: FloatArray, vol: FloatArray
-) -> tuple[FloatArray, list[str]]:
+) -> tuple[FloatArray, pl.Series]:
     q = fval("haircuts", "drawdown_quantile")
     h = volatility_drawdown(vol, horizon, q)
-    basis = np.full(frame.height, "volatility", dtype=object)
-    if prices is None:
-        return h, basis.tolist()
-    default = np.where(frame["right_type"].to_numpy() == "carbon_allowance", "cea", np.asarray(None, dtype=object))
-    names = np.where(frame["price_series"].is_null().to_numpy(), default, frame["price_series"].to_numpy())
-    history = prices.filter(pl.col("date") <= as_of)
-    present = set(history["series"].unique().to_list())
-    for name in {n for n in names.tolist() if n is not None and n in present}:
-        closes = history.filter(pl.col("series") == name)["price_cny"].to_numpy()
-        for days in np.unique(horizon[names == name]):
-            sel = (names == name) & (horizon == days)
-            h[sel] = drawdown_quantile(closes, int(days), q)
-            basis[sel] = f"history:{name}"
-    return h, basis.tolist()
+    basis = np.zeros(frame.height, dtype=np.int16)
+    labels = {0: "volatility"}
+    if prices is not None:
+        names = (
+            pl.when(pl.col("price_series").is_not_null())
+            .then(pl.col("price_series"))
+            .when(pl.col("right_type") == "carbon_allowance")
+            .then(pl.lit("cea"))
+            .otherwise(pl.lit(None, dtype=pl.String))
+        )
+        series = frame.select(names.alias("s"))["s"]
+        history = prices.filter(pl.col("date") <= as_of)
+        present = set(history["series"].unique().to_list())
+        for k, name in enumerate(sorted(n for n in series.drop_nulls().unique().to_list() if n in present), start=1):
+            closes = history.filter(pl.col("series") == name)["price_cny"].to_numpy()
+            on_series = (series == name).fill_null(False).to_numpy()
+            for days in np.unique(horizon[on_series]):
+                sel = on_series & (horizon == days)
+                h[sel] = drawdown_quantile(closes, int(days), q)
+            basis[on_series] = k
+            labels[k] = f"history:{name}"
+    return h, pl.Series("price_basis", basis).replace_strict(labels, return_dtype=pl.String)
 
 
 def _per_type(key: str, types: np.ndarray) -> FloatArray:
-    out = np.zeros(types.shape[0])
-    for t in RIGHT_TYPES:
-        out[types == t] = fval("haircuts", f"{t}.{key}")
-    return out
+    table_values = np.array([fval("haircuts", f"{t}.{key}") for t in RIGHT_TYPES])
+    return np.asarray(table_values[types], dtype=np.float64)
+
+
+_CLASSES: Final[tuple[str, ...]] = ("young", "middle", "mature", "forest_land")
 
 
 def _policy_caps(types: np.ndarray, policy_class: np.ndarray, tier: np.ndarray) -> tuple[FloatArray, FloatArray]:
-    caps = np.ones(types.shape[0])
-    hard = np.ones(types.shape[0])
-    for t in RIGHT_TYPES:
-        for level in ("normal", "exchange"):
-            sel = (types == t) & (tier == level)
-            if not sel.any():
-                continue
-            if t == "forest_right":
-                for cls in ("young", "middle", "mature", "forest_land"):
-                    caps[sel & (policy_class == cls)] = fval("policy_caps", f"forest_right.{cls}.{level}")
-            else:
-                caps[sel] = fval("policy_caps", f"{t}.{level}")
-    hard[types == "forest_right"] = fval("policy_caps", "forest_right.hard_cap")
-    return caps, hard
+    """Policy cap and hard cap per right from codes: type, stand policy class (-1 none), tier (0/1)."""
+    tiers = ("normal", "exchange")
+    by_type = np.array(
+        [[fval("policy_caps", f"{t}.{lv}") if t != "forest_right" else 1.0 for lv in tiers] for t in RIGHT_TYPES]
+    )
+    forest = np.array([[fval("policy_caps", f"forest_right.{c}.{lv}") for lv in tiers] for c in _CLASSES])
+    caps = by_type[types, tier]
+    is_forest = (types == TYPE_CODE["forest_right"]) & (policy_class >= 0)
+    caps[is_forest] = forest[policy_class[is_forest], tier[is_forest]]
+    hard = np.where(types == TYPE_CODE["forest_right"], fval("policy_caps", "forest_right.hard_cap"), 1.0)
+    return np.asarray(caps, dtype=np.float64), np.asarray(hard, dtype=np.float64)
 
 
 def assess_collateral(
@@ -215,43 +229,37 @@ def assess_collateral(
             f"Right {frame['right_id'][i]!r} ({frame['right_type'][i]}) is refused: {reasons[i]}"
             f" ({int(refused.sum())} refused right(s) in all; pass on_refusal='flag' to list them all.)"
         )
-    types = frame["right_type"].to_numpy()
+    types = codes(frame["right_type"], TYPE_CODE)
     insured = frame["insured"].fill_null(False).to_numpy()
     horizon = _per_type("liquidation_horizon_days", types)
     h_price, basis = _price_haircut(frame, as_of, checked, horizon, _per_type("price_volatility_per_year", types))
     h_liq = _per_type("h_liquidity", types)
-    storage = frame["storage_agency"].fill_null(False).to_numpy() & (types == "forest_right")
+    storage = frame["storage_agency"].fill_null(False).to_numpy() & (types == TYPE_CODE["forest_right"])
     h_liq[storage] = fval("haircuts", "forest_right.h_liquidity_with_storage_agency")
-    registry = frame["registry"].fill_null("none").to_numpy()
-    addon = np.zeros(frame.height)
-    for reg in ("real_estate", "movable_unified", "carbon_registry", "none"):
-        addon[registry == reg] = fval("haircuts", f"legal_addon.{reg}")
+    registry = codes(frame["registry"].fill_null("none"), {r: i for i, r in enumerate(REGISTRIES)})
+    addon = np.array([fval("haircuts", f"legal_addon.{r}") for r in REGISTRIES])[registry]
     h_legal = 1.0 - (1.0 - _per_type("h_legal", types)) * (1.0 - addon)
     h_phys = np.where(insured, _per_type("h_physical_insured", types), _per_type("h_physical_uninsured", types))
     h_model = 1.0 - (1.0 - h_price) * (1.0 - h_liq) * (1.0 - h_legal) * (1.0 - h_phys)
     model_rate = 1.0 - h_model
-    tier = frame["policy_tier"].fill_null("normal").to_numpy()
-    policy_class = valued["policy_class"].fill_null("").to_numpy()
+    tier = codes(frame["policy_tier"].fill_null("normal"), {"normal": 0, "exchange": 1})
+    policy_class = codes(valued["policy_class"], {c: i for i, c in enumerate(_CLASSES)})
     cap, hard = _policy_caps(types, policy_class, tier)
     rate = np.minimum(np.minimum(model_rate, cap), hard)
     bound = np.where(
         refused,
-        "refused",
-        np.where(
-            cap <= 0.0,
-            "not_accepted",
-            np.where(model_rate <= np.minimum(cap, hard), "model", np.where(cap <= hard, "policy_cap", "hard_cap")),
-        ),
+        4,
+        np.where(cap <= 0.0, 3, np.where(model_rate <= np.minimum(cap, hard), 0, np.where(cap <= hard, 1, 2))),
     )
     rate = np.where(refused, 0.0, np.maximum(rate, 0.0))
     value = valued["value_cny"].to_numpy()
     tenor_cap = np.full(frame.height, np.inf)
-    tenor_cap[types == "forest_right"] = fval("policy_caps", "forest_right.max_tenor_years")
-    tenor_cap[types == "discharge_right"] = fval("policy_caps", "discharge_right.max_tenor_years")
+    tenor_cap[types == TYPE_CODE["forest_right"]] = fval("policy_caps", "forest_right.max_tenor_years")
+    tenor_cap[types == TYPE_CODE["discharge_right"]] = fval("policy_caps", "discharge_right.max_tenor_years")
     return (
         valued.drop("policy_class")
         .with_columns(
-            pl.Series("price_basis", basis, dtype=pl.String),
+            basis,
             pl.Series("h_price", h_price),
             pl.Series("h_liquidity", h_liq),
             pl.Series("h_legal", h_legal),
@@ -263,7 +271,7 @@ def assess_collateral(
             pl.Series("advance_rate", rate),
             pl.Series("haircut", 1.0 - rate),
             pl.Series("max_loan_cny", value * rate),
-            pl.Series("binding_bound", bound, dtype=pl.String),
+            pl.Series("binding_bound", bound).replace_strict(dict(enumerate(BINDING_BOUNDS)), return_dtype=pl.String),
             pl.Series("max_tenor_years", np.maximum(np.minimum(remaining, tenor_cap), 0.0)),
             pl.Series("eligible", ~refused),
             reasons.alias("refusal_reason"),
@@ -286,7 +294,7 @@ def margin_action(ltv: FloatArray, right_type: np.ndarray) -> np.ndarray:
     ltv : numpy.ndarray
         Current loan / current collateral value.
     right_type : numpy.ndarray
-        Right type per loan.
+        Right type per loan (names of ``RIGHT_TYPES``).
 
     Returns
     -------
@@ -298,18 +306,19 @@ def margin_action(ltv: FloatArray, right_type: np.ndarray) -> np.ndarray:
     >>> margin_action(np.array([0.5, 0.65, 0.9]), np.array(["carbon_allowance"] * 3)).tolist()
     ['ok', 'top_up', 'dispose']
     """
-    warn, dispose = margin_lines(np.asarray(right_type))
+    type_codes = codes(pl.Series(np.asarray(right_type, dtype=str)), TYPE_CODE)
+    warn, dispose = margin_lines(type_codes)
     x = np.asarray(ltv, dtype=np.float64)
     return np.where(x >= dispose, "dispose", np.where(x >= warn, "top_up", "ok"))
 
 
-def margin_lines(right_type: np.ndarray) -> tuple[FloatArray, FloatArray]:
-    """Warning (警戒线) and disposal (处置线) LTV per right type.
+def margin_lines(type_codes: np.ndarray) -> tuple[FloatArray, FloatArray]:
+    """Warning (警戒线) and disposal (处置线) LTV per right-type code.
 
     Parameters
     ----------
-    right_type : numpy.ndarray
-        Right type per loan.
+    type_codes : numpy.ndarray
+        Right-type codes (index into ``RIGHT_TYPES``).
 
     Returns
     -------
@@ -317,10 +326,10 @@ def margin_lines(right_type: np.ndarray) -> tuple[FloatArray, FloatArray]:
         ``(warning_ltv, disposal_ltv)``.
     """
     margins = table("margins")
-    warn = np.full(right_type.shape[0], 1.0 / fval("margins", "warning_coverage"))
-    dispose = np.full(right_type.shape[0], 1.0 / fval("margins", "disposal_coverage"))
-    for t in RIGHT_TYPES:
+    warn = np.full(len(RIGHT_TYPES), 1.0 / fval("margins", "warning_coverage"))
+    dispose = np.full(len(RIGHT_TYPES), 1.0 / fval("margins", "disposal_coverage"))
+    for i, t in enumerate(RIGHT_TYPES):
         if f"{t}.warning_ltv" in margins.params:
-            warn[right_type == t] = fval("margins", f"{t}.warning_ltv")
-            dispose[right_type == t] = fval("margins", f"{t}.disposal_ltv")
-    return warn, dispose
+            warn[i] = fval("margins", f"{t}.warning_ltv")
+            dispose[i] = fval("margins", f"{t}.disposal_ltv")
+    return np.asarray(warn[type_codes], dtype=np.float64), np.asarray(dispose[type_codes], dtype=np.float64)

@@ -50,6 +50,12 @@ POLICY_TIERS: Final[tuple[str, ...]] = ("normal", "exchange")
 SPECIES: Final[tuple[str, ...]] = ("chinese_fir", "masson_pine", "broadleaf", "bamboo", "oil_tea")
 """Species groups with growth curves in ``data/forest.json``."""
 
+TYPE_CODE: Final[dict[str, int]] = {t: i for i, t in enumerate(RIGHT_TYPES)}
+"""Integer code of each right type (kernels compare small ints, not strings)."""
+
+SPECIES_CODE: Final[dict[str, int]] = {s: i for i, s in enumerate(SPECIES)}
+"""Integer code of each species group (-1 where none)."""
+
 _DAYS_PER_YEAR: Final = 365.25  # calendar convention for remaining terms (ACT/365.25), a definition
 
 RIGHTS_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
@@ -172,6 +178,25 @@ def validate_rights(rights: pl.DataFrame, *, source: str = "rights table") -> pl
         )
     table("forest")  # fail early if the growth-curve file is broken
     return frame
+
+
+def codes(series: pl.Series, names: dict[str, int]) -> np.ndarray:
+    """Integer codes of a string column (-1 for null or unknown), computed in polars.
+
+    Parameters
+    ----------
+    series : polars.Series
+        Strings.
+    names : dict
+        Code of each name.
+
+    Returns
+    -------
+    numpy.ndarray
+        int16 codes.
+    """
+    out = series.replace_strict(names, default=-1, return_dtype=pl.Int16).fill_null(-1)
+    return np.asarray(out.to_numpy(), dtype=np.int16)
 
 
 def remaining_term_years(term_end: pl.Series, as_of: dt.date) -> FloatArray:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from greenfin._typing import PathLikeStr
 from greenfin._validation import spec_error_from
 from greenfin.collateral._assess import margin_lines
-from greenfin.collateral._rights import RIGHT_TYPES
+from greenfin.collateral._rights import RIGHT_TYPES, TYPE_CODE, codes
 from greenfin.errors import DataError, SpecError
 
 __all__ = ["ScenarioShock", "StressResult", "StressScenario", "list_scenarios", "load_scenario", "stress_collateral"]
@@ -191,12 +191,12 @@ def stress_collateral(assessed: pl.DataFrame, scenario: StressScenario | str) ->
     loan_given = frame["loan_cny"] if "loan_cny" in frame.columns else pl.Series([None] * frame.height)
     loan = loan_given.cast(pl.Float64).fill_null(frame["max_loan_cny"]).to_numpy()
     value = frame["value_cny"].to_numpy()
-    types = frame["right_type"].to_numpy()
+    types = codes(frame["right_type"], TYPE_CODE)
     insured = frame["insured"].to_numpy()
     n_steps = len(spec.steps)
     mult = np.ones((frame.height, n_steps))
     for shock in spec.shocks:
-        sel = np.isin(types, shock.right_types)
+        sel = np.isin(types, [TYPE_CODE[t] for t in shock.right_types])
         plain = np.asarray(shock.multipliers)
         cover = np.asarray(shock.insured_multipliers or shock.multipliers)
         mult[sel & ~insured] = plain
@@ -207,7 +207,7 @@ def stress_collateral(assessed: pl.DataFrame, scenario: StressScenario | str) ->
     warn, dispose = margin_lines(types)
     peak_step = ltv.argmax(axis=1) if n_steps else np.zeros(frame.height, dtype=np.int64)
     peak = ltv[np.arange(frame.height), peak_step]
-    action = np.where(peak >= dispose, "dispose", np.where(peak >= warn, "top_up", "ok"))
+    action = np.where(peak >= dispose, 2, np.where(peak >= warn, 1, 0))
     loans = pl.DataFrame(
         {
             "right_id": frame["right_id"],
@@ -218,9 +218,11 @@ def stress_collateral(assessed: pl.DataFrame, scenario: StressScenario | str) ->
             "ltv_initial": ltv[:, 0],
             "ltv_peak": peak,
             "ltv_final": ltv[:, -1],
-            "peak_step": pl.Series(np.asarray(spec.steps)[peak_step].astype(str)),
-            "action_peak": pl.Series(action.astype(str)),
-            "breach": action != "ok",
+            "peak_step": pl.Series(peak_step).replace_strict(dict(enumerate(spec.steps)), return_dtype=pl.String),
+            "action_peak": pl.Series(action).replace_strict(
+                {0: "ok", 1: "top_up", 2: "dispose"}, return_dtype=pl.String
+            ),
+            "breach": action > 0,
         }
     )
     total_value = values.sum(axis=0)

@@ -15,7 +15,7 @@ import polars as pl
 from greenfin._typing import BoolArray, FloatArray
 from greenfin.collateral._params import fval, sval, tval
 from greenfin.collateral._prices import last_price
-from greenfin.collateral._rights import PERMIT_TYPES, SPECIES, remaining_term_years
+from greenfin.collateral._rights import PERMIT_TYPES, SPECIES, SPECIES_CODE, TYPE_CODE, codes, remaining_term_years
 from greenfin.errors import DataError
 
 __all__ = ["STAND_CLASSES", "forest_values", "sink_income_values", "value_frame"]
@@ -48,7 +48,7 @@ _POLICY_CLASS: Final[tuple[str, ...]] = (
     "young",
 )
 
-METHODS: Final[dict[str, str]] = {
+METHODS: Final[dict[str, str]] = {  # key -> label; the key's position is its integer code
     "replacement_cost": "重置成本法 replacement cost (LY/T 2407-2015)",
     "harvest_present_value": "收获现值法 harvest present value (LY/T 2407-2015)",
     "market_back_calculation": "市场价倒算法 market-price back-calculation (LY/T 2407-2015)",
@@ -61,6 +61,8 @@ METHODS: Final[dict[str, str]] = {
     "realisable_npv": "NPV of realisable cash flows (never GEP itself)",
     "seasonal_ticket_npv": "visitors x ticket price, seasonal, with a shock, discounted",
 }
+METHOD_KEYS: Final[tuple[str, ...]] = tuple(METHODS)
+_M: Final[dict[str, int]] = {k: i for i, k in enumerate(METHOD_KEYS)}
 
 
 def _timber_volume(species: str, age: FloatArray) -> FloatArray:
@@ -90,7 +92,7 @@ def _economic_income(species: str, age: FloatArray) -> FloatArray:
 
 
 def forest_values(
-    species: pl.Series | np.ndarray, age: FloatArray, area_ha: FloatArray, remaining_years: FloatArray
+    species: np.ndarray, age: FloatArray, area_ha: FloatArray, remaining_years: FloatArray
 ) -> tuple[FloatArray, np.ndarray, np.ndarray]:
     """Appraised value of forest rights by stand age (LY/T 2407-2015), vectorised.
 
@@ -104,8 +106,8 @@ def forest_values(
 
     Parameters
     ----------
-    species : polars.Series or numpy.ndarray
-        Species group per right.
+    species : numpy.ndarray
+        Species group code per right (index into ``SPECIES``).
     age : numpy.ndarray
         Stand age in years.
     area_ha : numpy.ndarray
@@ -116,19 +118,19 @@ def forest_values(
     Returns
     -------
     tuple
-        ``(value_cny, stand_class_code, method)``: value in yuan, index into :data:`STAND_CLASSES`, and
-        the method key (see ``METHODS``).
+        ``(value_cny, stand_class_code, method_code)``: value in yuan, index into :data:`STAND_CLASSES`, and
+        index into ``METHOD_KEYS``.
     """
-    sp = np.asarray(species, dtype=object)
+    sp = np.asarray(species)
     n = sp.shape[0]
     value = np.zeros(n)
     klass = np.zeros(n, dtype=np.int64)
-    method = np.full(n, "replacement_cost", dtype="<U24")
+    method = np.full(n, _M["replacement_cost"], dtype=np.int16)
     k_adj = fval("forest", "adjustment_factor_k")
     p = fval("forest", "investment_return_rate")
     profit = fval("forest", "profit_rate")
     for name in SPECIES:
-        m = sp == name
+        m = sp == SPECIES_CODE[name]
         if not m.any():
             continue
         a = age[m]
@@ -158,7 +160,9 @@ def forest_values(
                 is_young, _replacement_cost(name, a), np.where(is_grow, grow_on, _timber_volume(name, a) * stump)
             )
             meth = np.where(
-                is_young, "replacement_cost", np.where(is_grow, "harvest_present_value", "market_back_calculation")
+                is_young,
+                _M["replacement_cost"],
+                np.where(is_grow, _M["harvest_present_value"], _M["market_back_calculation"]),
             )
         else:
             pre, init, peak, decline = bounds
@@ -169,7 +173,7 @@ def forest_values(
                 live = horizon >= year
                 income += np.where(live, _economic_income(name, a + year) / (1.0 + p) ** year, 0.0)
             per_ha = np.where(code == 5, _replacement_cost(name, a), income)
-            meth = np.where(code == 5, "replacement_cost", "income_method")
+            meth = np.where(code == 5, _M["replacement_cost"], _M["income_method"])
         value[m] = k_adj * np.maximum(per_ha, 0.0) * area_ha[m]
         klass[m] = code
         method[m] = meth
@@ -177,11 +181,14 @@ def forest_values(
 
 
 def annual_sink_tco2e(species: np.ndarray, age: FloatArray, area_ha: FloatArray) -> FloatArray:
-    """Net creditable sequestration in the year after ``age`` (tCO2e/year), from the growth curve."""
+    """Net creditable sequestration in the year after ``age`` (tCO2e/year), from the growth curve.
+
+    ``species`` holds species codes (index into ``SPECIES``; -1 for none).
+    """
     out = np.zeros(species.shape[0])
     cf = fval("forest", "carbon_fraction") * fval("forest", "co2_per_c")
     for name in SPECIES:
-        m = species == name
+        m = species == SPECIES_CODE[name]
         if not m.any():
             continue
         if sval("forest", f"{name}.kind") == "timber":
@@ -217,7 +224,7 @@ def sink_income_values(
     fixed_tco2e : numpy.ndarray
         Stated credits per year (NaN to derive them from species, age and area).
     species : numpy.ndarray
-        Species group (object array; None where credits are stated).
+        Species group code (-1 where credits are stated).
     age : numpy.ndarray
         Stand age in years (NaN where credits are stated).
     area_ha : numpy.ndarray
@@ -241,7 +248,7 @@ def sink_income_values(
     stated = ~np.isnan(fixed_tco2e)
     last = np.floor(np.minimum(np.maximum(remaining_years, 0.0) - lag, period))
     value = np.zeros(fixed_tco2e.shape[0])
-    sp = np.where(stated, np.asarray(None, dtype=object), species)
+    sp = np.where(stated, -1, species)
     for year in range(1, int(last.max(initial=0.0)) + 1):
         live = last >= year
         if not live.any():
@@ -287,12 +294,12 @@ def _series_prices(
 ) -> FloatArray:
     """Price per right: the row's unit_price_cny, else the last close of its price series."""
     stated = _col(frame, "unit_price_cny")
-    names = frame["price_series"].fill_null(default).to_numpy()
+    names = frame["price_series"].fill_null(default)
     out = stated.copy()
     need = mask & np.isnan(stated)
     if not need.any():
         return out
-    for name in np.unique(names[need]):
+    for name in names.filter(pl.Series(need)).unique().sort().to_list():
         if prices is None:
             raise DataError(
                 f"no price for right type(s) valued on series {name!r}: give unit_price_cny per right or a price"
@@ -301,35 +308,35 @@ def _series_prices(
                 column="unit_price_cny",
             )
         close, _day = last_price(prices, str(name), as_of)
-        out[need & (names == name)] = close
+        out[need & (names == name).to_numpy()] = close
     return out
 
 
 def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None) -> pl.DataFrame:
     """Value a validated rights table: one row per right with value_cny, method, stand class, remaining term."""
     n = frame.height
-    types = frame["right_type"].to_numpy()
+    types = codes(frame["right_type"], TYPE_CODE)
     remaining = remaining_term_years(frame["term_end"], as_of)
     rem = np.maximum(remaining, 0.0)
     value = np.zeros(n)
-    method = np.full(n, "", dtype="<U24")
+    method = np.full(n, -1, dtype=np.int16)
     klass = np.full(n, -1, dtype=np.int64)
     area = _col(frame, "area_ha")
     age = _col(frame, "stand_age_years")
-    species = frame["species_group"].to_numpy().astype(object)
+    species = codes(frame["species_group"], SPECIES_CODE)
 
-    m = types == "forest_right"
+    m = types == TYPE_CODE["forest_right"]
     if m.any():
         v, k, meth = forest_values(species[m], age[m], area[m], rem[m])
         value[m], klass[m], method[m] = v, k, meth
 
-    m = types == "carbon_allowance"
+    m = types == TYPE_CODE["carbon_allowance"]
     if m.any():
         price = _series_prices(frame, m, "cea", prices, as_of)
         value[m] = _col(frame, "allowance_tco2e")[m] * price[m] * (1.0 - fval("valuation", "cea_sale_cost"))
-        method[m] = "mark_to_market"
+        method[m] = _M["mark_to_market"]
 
-    m = types == "carbon_sink_income"
+    m = types == TYPE_CODE["carbon_sink_income"]
     if m.any():
         has_series = frame["price_series"].is_not_null().to_numpy() & np.isnan(_col(frame, "unit_price_cny"))
         price = np.where(
@@ -342,47 +349,53 @@ def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None
         value[m] = sink_income_values(
             _col(frame, "annual_sink_tco2e")[m], species[m], age[m], area[m], rem[m], price[m]
         )
-        method[m] = "issued_credit_receivable"
+        method[m] = _M["issued_credit_receivable"]
 
-    m = np.isin(types, PERMIT_TYPES)
+    m = np.isin(types, [TYPE_CODE[t] for t in PERMIT_TYPES])
     if m.any():
         qty = _col(frame, "permit_quantity_per_year")[m]
         price = _col(frame, "unit_price_cny")[m]
         term = _col(frame, "price_term_years")[m]
         share = np.where(np.isnan(term), 1.0, np.minimum(1.0, rem[m] / term))
         value[m] = qty * price * share
-        method[m] = "volume_x_price"
+        method[m] = _M["volume_x_price"]
 
-    m = types == "land_management_right"
+    m = types == TYPE_CODE["land_management_right"]
     if m.any():
         transferred = frame["transferred"].fill_null(False).to_numpy()[m]
         years = np.where(transferred, np.minimum(rem[m], fval("valuation", "land_transferred_rent_years")), rem[m])
         value[m] = _col(frame, "rent_cny_per_ha_per_year")[m] * area[m] * years
-        method[m] = np.where(transferred, "one_year_rent", "rent_x_area_x_term")
+        method[m] = np.where(transferred, _M["one_year_rent"], _M["rent_x_area_x_term"])
 
-    m = types == "eco_income_right"
+    m = types == TYPE_CODE["eco_income_right"]
     if m.any():
         growth = np.nan_to_num(_col(frame, "cash_flow_growth_per_year")[m])
         cash = _col(frame, "realisable_cash_flow_cny_per_year")[m]
         value[m] = _growing_annuity(cash, growth, fval("valuation", "eco_income_discount_rate"), rem[m])
-        method[m] = "realisable_npv"
+        method[m] = _M["realisable_npv"]
 
-    m = types == "scenic_fee_right"
+    m = types == TYPE_CODE["scenic_fee_right"]
     if m.any():
         value[m] = _scenic(_col(frame, "visitors_per_year")[m], _col(frame, "ticket_price_cny")[m], rem[m])
-        method[m] = "seasonal_ticket_npv"
+        method[m] = _M["seasonal_ticket_npv"]
 
     value = np.where(remaining > 0.0, np.maximum(value, 0.0), 0.0)
-    codes = pl.Series("code", klass)
+    class_codes = pl.Series("code", klass)
     return pl.DataFrame(
         {
             "right_id": frame["right_id"],
             "borrower_id": frame["borrower_id"],
             "right_type": frame["right_type"],
             "parcel_id": frame["parcel_id"],
-            "method": pl.Series(method.astype(str)),
-            "stand_class": codes.replace_strict(dict(enumerate(STAND_CLASSES)), default=None, return_dtype=pl.String),
-            "policy_class": codes.replace_strict(dict(enumerate(_POLICY_CLASS)), default=None, return_dtype=pl.String),
+            "method": pl.Series(method).replace_strict(
+                dict(enumerate(METHOD_KEYS)), default=None, return_dtype=pl.String
+            ),
+            "stand_class": class_codes.replace_strict(
+                dict(enumerate(STAND_CLASSES)), default=None, return_dtype=pl.String
+            ),
+            "policy_class": class_codes.replace_strict(
+                dict(enumerate(_POLICY_CLASS)), default=None, return_dtype=pl.String
+            ),
             "value_cny": value,
             "remaining_term_years": np.maximum(remaining, 0.0),
         }

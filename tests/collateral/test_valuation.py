@@ -11,7 +11,8 @@ import pytest
 
 from greenfin.collateral import assess_collateral, margin_action, value_rights, volatility_drawdown
 from greenfin.collateral._params import fval, tval
-from greenfin.collateral._valuation import forest_values
+from greenfin.collateral._rights import SPECIES_CODE
+from greenfin.collateral._valuation import METHOD_KEYS, forest_values
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -35,7 +36,7 @@ def frame(*rows: dict[str, Any]) -> pl.DataFrame:
 
 def _fir(age: float, remaining: float = 50.0) -> float:
     value, _, _ = forest_values(
-        np.array(["chinese_fir"], dtype=object), np.array([age]), np.array([1.0]), np.array([remaining])
+        np.array([SPECIES_CODE["chinese_fir"]]), np.array([age]), np.array([1.0]), np.array([remaining])
     )
     return float(value[0])
 
@@ -78,9 +79,9 @@ def test_growing_stand_gains_value_with_age_and_short_term_cuts_it() -> None:
 
 
 def test_economic_forest_income_method_and_pre_production() -> None:
-    sp = np.array(["oil_tea", "oil_tea", "bamboo"], dtype=object)
+    sp = np.array([SPECIES_CODE[s] for s in ("oil_tea", "oil_tea", "bamboo")])
     value, klass, method = forest_values(sp, np.array([3.0, 20.0, 20.0]), np.ones(3), np.array([30.0, 30.0, 30.0]))
-    assert method.tolist() == ["replacement_cost", "income_method", "income_method"]
+    assert [METHOD_KEYS[m] for m in method] == ["replacement_cost", "income_method", "income_method"]
     assert klass.tolist() == [5, 7, 7]
     assert (value > 0).all()
     short, _, _ = forest_values(sp[1:2], np.array([20.0]), np.ones(1), np.array([5.0]))
