@@ -195,6 +195,13 @@ def indicator_values(panel: pl.DataFrame, rulebook: Rulebook) -> pl.DataFrame:
     return out.select("bank_code", "quarter", "q_index", "peer_group", "indicator", "value")
 
 
+def _finite(values: FloatArray) -> FloatArray:
+    """Values as float64 with infinities (e.g. growth on a denormal base) treated as undefined (NaN)."""
+    arr = np.asarray(values, dtype=np.float64)
+    out: FloatArray = np.where(np.isfinite(arr), arr, np.nan)
+    return out
+
+
 def longitudinal_points(
     x: FloatArray, history: FloatArray, form: LongitudinalForm, direction: str, guards: Guards
 ) -> FloatArray:
@@ -228,26 +235,27 @@ def longitudinal_points(
     [8.0, 10.0]
     """
     pts = form.points
-    x = np.asarray(x, dtype=np.float64)
-    hist = np.asarray(history, dtype=np.float64)
+    x = _finite(x)
+    hist = _finite(history)
     complete = ~np.isnan(hist).any(axis=1) if guards.missing_history == "zero" else np.ones(x.shape[0], dtype=bool)
     n_avail = (~np.isnan(hist)).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         xbar = np.where(n_avail > 0, np.nansum(hist, axis=1) / np.maximum(n_avail, 1), np.nan)
+        tol = 1e-12 * np.abs(xbar)  # the mean of equal values can exceed them by one ulp
         if form.form == "not_worse_than_mean":
-            better = x >= xbar if direction == "higher" else x <= xbar
+            better = x >= xbar - tol if direction == "higher" else x <= xbar + tol
             out = np.where(better, pts, 0.0)
         elif direction == "higher":
-            ratio = np.clip(x / xbar, 0.0, 1.0)
-            nonpos = (x >= xbar) * pts if guards.nonpositive_history == "full_if_not_worse" else np.zeros_like(x)
+            ratio = np.where(x >= xbar - tol, 1.0, np.clip(x / xbar, 0.0, 1.0))
+            nonpos = (x >= xbar - tol) * pts if guards.nonpositive_history == "full_if_not_worse" else np.zeros_like(x)
             out = np.where(xbar > 0, pts * ratio, nonpos)
         else:
-            ratio = np.clip(xbar / x, 0.0, 1.0)
+            ratio = np.where(x <= xbar + tol, 1.0, np.clip(xbar / x, 0.0, 1.0))
             out = np.where(x <= 0, pts, np.where(xbar >= 0, pts * ratio, 0.0))
     out = np.where(n_avail == 0, pts * _GUARD_FRACTION[guards.no_history], out)
     out = np.where(complete, out, 0.0)
     out = np.where(np.isnan(x), 0.0, out)
-    result: FloatArray = np.clip(out, 0.0, pts)
+    result: FloatArray = np.clip(np.nan_to_num(out, nan=0.0), 0.0, pts)
     return result
 
 
@@ -283,7 +291,7 @@ def cross_sectional_points(
     [0.0, 7.5, 15.0]
     """
     pts = form.points
-    x = np.asarray(x, dtype=np.float64)
+    x = _finite(x)
     g = np.asarray(groups, dtype=object)
     out = np.zeros_like(x)
     for group in np.unique(g):
@@ -292,7 +300,7 @@ def cross_sectional_points(
             continue
         xs = x[m]
         lo, hi = xs.min(), xs.max()
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             if form.form == "min_max":
                 if hi - lo <= 0:
                     frac = np.full_like(xs, _GUARD_FRACTION[guards.equal_peers])
@@ -305,7 +313,7 @@ def cross_sectional_points(
             else:
                 best = max(lo, 0.0)
                 frac = np.where(xs <= 0, 1.0, best / xs)
-        out[m] = pts * np.clip(frac, 0.0, 1.0)
+        out[m] = pts * np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
     return out
 
 
@@ -344,7 +352,7 @@ def _history(values: pl.DataFrame, banks: list[str], q: int, window: int) -> Flo
     hist = np.full((len(banks), window), np.nan)
     pos = {b: i for i, b in enumerate(banks)}
     for bank, qi, v in sub.select("bank_code", "q_index", "value").iter_rows():
-        if v is not None:
+        if v is not None and bank in pos:  # banks absent from the scored quarter are not scored
             hist[pos[bank], q - 1 - qi] = v
     return hist
 
@@ -378,8 +386,8 @@ def _score_quarter(
     for k, ind in enumerate(rulebook.indicators):
         vals = values.filter(pl.col("indicator") == ind.id)
         now = dict(vals.filter(pl.col("q_index") == q).select("bank_code", "value").iter_rows())
-        x = np.array([np.nan if now.get(b) is None else now[b] for b in banks], dtype=np.float64)
-        hist = _history(vals, banks, q, ind.longitudinal.window)
+        x = _finite(np.array([np.nan if now.get(b) is None else now[b] for b in banks], dtype=np.float64))
+        hist = _finite(_history(vals, banks, q, ind.longitudinal.window))
         lon = longitudinal_points(x, hist, ind.longitudinal, ind.direction, rulebook.guards)
         crs = cross_sectional_points(x, groups, ind.cross_sectional, ind.direction, rulebook.guards)
         points[:, k] = lon + crs

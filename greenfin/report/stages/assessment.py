@@ -496,7 +496,7 @@ def merge_sections(sections: Sequence[Section], title_en: str, title_zh: str) ->
 
 
 def _sample_gep(ctx: DemoContext) -> tuple[pl.DataFrame, str]:
-    gep = load_sample("assessment_gep_accounts")
+    gep = load_sample("assessment_gep_accounts").with_columns(pl.col("county_id").cast(pl.String))
     total: Any = ctx.results.get("gep", {}).get("total_cny") if isinstance(ctx.results.get("gep"), dict) else None
     if isinstance(total, int | float) and total > 0:
         last = int(gep.filter(pl.col("county_id") == COUNTY_ID)["year"].max())
