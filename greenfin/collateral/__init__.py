@@ -24,6 +24,7 @@ from greenfin.collateral._assess import (
     margin_action,
     value_rights,
 )
+from greenfin.collateral._gep_link import realisable_cash_flows
 from greenfin.collateral._params import param_frame
 from greenfin.collateral._prices import drawdown_quantile, validate_prices, volatility_drawdown
 from greenfin.collateral._rights import RIGHT_TYPES, RIGHTS_COLUMNS, validate_rights
@@ -50,6 +51,7 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "margin_action",
+    "realisable_cash_flows",
     "stress_collateral",
     "validate_prices",
     "validate_rights",

@@ -56,6 +56,8 @@ ASSESSMENT_SCHEMA: Final[dict[str, str]] = {
     "refusal_reason": "why refused, else null",
     "insured": "insurance in force",
     "loan_cny": "outstanding loan from the input (null when not given)",
+    "current_ltv": "loan_cny / value_cny (null without a loan)",
+    "margin_action": "ok / top_up (警戒线) / dispose (处置线) at the current LTV (null without a loan)",
 }
 """Columns of :func:`assess_collateral` output, in order."""
 
@@ -253,6 +255,14 @@ def assess_collateral(
     )
     rate = np.where(refused, 0.0, np.maximum(rate, 0.0))
     value = valued["value_cny"].to_numpy()
+    loan = frame["loan_cny"].cast(pl.Float64).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ltv = np.where(value > 0.0, loan / np.where(value > 0.0, value, 1.0), np.where(loan > 0.0, np.inf, 0.0))
+    warn, dispose = margin_lines(types)
+    action = pl.Series(np.where(ltv >= dispose, 2, np.where(ltv >= warn, 1, 0))).replace_strict(
+        {0: "ok", 1: "top_up", 2: "dispose"}, return_dtype=pl.String
+    )
+    has_loan = frame["loan_cny"].is_not_null()
     tenor_cap = np.full(frame.height, np.inf)
     tenor_cap[types == TYPE_CODE["forest_right"]] = fval("policy_caps", "forest_right.max_tenor_years")
     tenor_cap[types == TYPE_CODE["discharge_right"]] = fval("policy_caps", "discharge_right.max_tenor_years")
@@ -277,6 +287,8 @@ def assess_collateral(
             reasons.alias("refusal_reason"),
             pl.Series("insured", insured),
             frame["loan_cny"].cast(pl.Float64).alias("loan_cny"),
+            pl.Series("current_ltv", ltv).zip_with(has_loan, pl.Series([None], dtype=pl.Float64)),
+            action.zip_with(has_loan, pl.Series([None], dtype=pl.String)).alias("margin_action"),
         )
         .select(list(ASSESSMENT_SCHEMA))
     )

@@ -85,11 +85,14 @@ class StressResult:
         ltv_peak, ltv_final, peak_step, action_peak`` (``ok``/``top_up``/``dispose``), ``breach`` (action not ok).
     path : polars.DataFrame
         One row per step: ``step, label, value_cny, loan_cny, ltv, n_top_up, n_dispose``.
+    loan_paths : polars.DataFrame or None
+        With ``loan_paths=True``: one row per loan and step, ``right_id, step, label, value_cny, ltv``.
     """
 
     scenario: StressScenario
     loans: pl.DataFrame
     path: pl.DataFrame
+    loan_paths: pl.DataFrame | None = None
 
 
 def _scenario_dir() -> Path:
@@ -153,7 +156,9 @@ def load_scenario(name_or_path: str | PathLikeStr) -> StressScenario:
         raise spec_error_from(exc, f"StressScenario({path.name})") from exc
 
 
-def stress_collateral(assessed: pl.DataFrame, scenario: StressScenario | str) -> StressResult:
+def stress_collateral(
+    assessed: pl.DataFrame, scenario: StressScenario | str, *, loan_paths: bool = False
+) -> StressResult:
     """Apply a scenario to assessed collateral: LTV path per loan and portfolio, and the loans that breach.
 
     The loan is ``loan_cny`` where given, else the maximum loan (``max_loan_cny``). The value of a right at
@@ -167,6 +172,8 @@ def stress_collateral(assessed: pl.DataFrame, scenario: StressScenario | str) ->
         Output of :func:`~greenfin.collateral.assess_collateral`.
     scenario : StressScenario or str
         A scenario or a bundled name / JSON path (see :func:`load_scenario`).
+    loan_paths : bool, default False
+        Also return the LTV path of every loan (long format; loans x steps rows).
 
     Returns
     -------
@@ -240,4 +247,15 @@ def stress_collateral(assessed: pl.DataFrame, scenario: StressScenario | str) ->
             "n_dispose": over_dispose.sum(axis=0),
         }
     )
-    return StressResult(spec, loans, path)
+    per_loan = None
+    if loan_paths:
+        per_loan = pl.DataFrame(
+            {
+                "right_id": np.repeat(frame["right_id"].to_numpy(), n_steps),
+                "step": np.tile(np.arange(n_steps), frame.height),
+                "label": np.tile(np.asarray(spec.steps), frame.height),
+                "value_cny": values.ravel(),
+                "ltv": ltv.ravel(),
+            }
+        )
+    return StressResult(spec, loans, path, per_loan)

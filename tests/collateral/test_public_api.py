@@ -15,6 +15,7 @@ COLLATERAL = [
     "list_scenarios",
     "load_scenario",
     "margin_action",
+    "realisable_cash_flows",
     "stress_collateral",
     "validate_prices",
     "validate_rights",

@@ -45,6 +45,13 @@ def test_forest_fire_hits_uninsured_harder_and_flags_breaches() -> None:
     assert loans["breach"].to_list() == [True, True, False]
     assert result.path["value_cny"].to_list() == pytest.approx([300.0, 220.0, 248.0])
     assert result.path["n_dispose"].to_list() == [0, 2, 1]
+    assert result.loan_paths is None
+    paths = stress_collateral(_book(), "forest-fire-pest", loan_paths=True).loan_paths
+    assert paths is not None
+    assert paths.height == 9
+    f2 = paths.filter(pl.col("right_id") == "F2")
+    assert f2["label"].to_list() == ["before", "after-loss", "after-indemnity"]
+    assert f2["ltv"].to_list() == pytest.approx([0.5, 0.5 / 0.6, 0.5 / 0.88])
 
 
 def test_given_loans_replace_the_max_loan_and_refused_rights_are_left_out() -> None:

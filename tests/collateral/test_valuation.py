@@ -236,3 +236,44 @@ def test_margin_lines() -> None:
     dispose = 1 / fval("margins", "disposal_coverage")
     got = margin_action(np.array([warn - 0.01, warn, dispose]), types).tolist()
     assert got == ["ok", "top_up", "dispose"]
+
+
+def test_current_ltv_and_margin_action_when_a_loan_is_given() -> None:
+    rights = frame(
+        right("water_right", right_id="a", permit_quantity_per_year=1e6, unit_price_cny=1.0),
+        right("water_right", right_id="b", permit_quantity_per_year=1e6, unit_price_cny=1.0, loan_cny=7e5),
+        right("water_right", right_id="c", permit_quantity_per_year=1e6, unit_price_cny=1.0, loan_cny=2e5),
+    )
+    out = assess_collateral(rights, as_of=AS_OF)
+    assert out["current_ltv"].to_list()[0] is None
+    assert out["current_ltv"].to_list()[1:] == pytest.approx([0.7, 0.2])
+    assert out["margin_action"].to_list() == [None, "top_up", "ok"]
+
+
+def test_realisable_cash_flows_drop_non_realisable_gep() -> None:
+    from greenfin.collateral import realisable_cash_flows
+    from greenfin.gep import realisable_split
+
+    gep = pl.DataFrame(
+        {
+            "right_id": ["E1", "E1", "E2"],
+            "indicator": ["recreation", "climate_regulation", "water_supply"],
+            "value_cny": [2.0e6, 9.0e6, 1.0e6],
+        }
+    )
+    out = realisable_cash_flows(gep)
+    expected = realisable_split(gep).group_by("right_id").agg(pl.col("realisable_cny").sum()).sort("right_id")
+    assert out["realisable_cash_flow_cny_per_year"].to_list() == pytest.approx(expected["realisable_cny"].to_list())
+    assert out["gep_cny"].to_list() == [11.0e6, 1.0e6]
+    assert (out["realisable_cash_flow_cny_per_year"] <= out["gep_cny"]).all()
+    # climate regulation has no payer: it never reaches the cash flow
+    only_climate = realisable_cash_flows(gep.filter(pl.col("indicator") == "climate_regulation"))
+    assert only_climate["realisable_cash_flow_cny_per_year"][0] == 0.0
+    rights = frame(
+        right(
+            "eco_income_right",
+            right_id="E1",
+            realisable_cash_flow_cny_per_year=out["realisable_cash_flow_cny_per_year"][0],
+        )
+    )
+    assert value_rights(rights, as_of=AS_OF)["value_cny"][0] > 0
