@@ -255,6 +255,7 @@ def save_model(
     approver: str | None = None,
     institution: str | None = None,
     pia_reference: str | None = None,
+    reference_pd: Any = None,
 ) -> Path:
     """Save a fitted model as data: model.json (+ booster.txt), manifest.json with hashes, model_card.md.
 
@@ -272,6 +273,9 @@ def save_model(
         Responsible institution.
     pia_reference : str or None
         Personal-information impact assessment reference (PIPL Art. 55).
+    reference_pd : array-like of float or None
+        PDs of an out-of-sample reference population (validation set); their deciles are stored as the
+        monitoring reference for PSI (``monitoring_reference_`` after :func:`load_model`).
 
     Returns
     -------
@@ -290,7 +294,18 @@ def save_model(
             f"Model governance roles must be distinct people; got {roles}. Name a different validator/approver."
         )
     state, files = _model_state(model)
-    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": type(model).__name__, "state": state}
+    doc: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": type(model).__name__}
+    doc["state"] = state
+    if reference_pd is not None:
+        ref = np.asarray(reference_pd, dtype=np.float64)
+        edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11)[1:-1]))
+        counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=edges.size + 1)
+        doc["monitoring_reference"] = {
+            "pd_edges": edges.tolist(),
+            "shares": (counts / counts.sum()).tolist(),
+            "n": int(ref.size),
+            "mean_pd": float(ref.mean()),
+        }
     files["model.json"] = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
     manifest = dict(model.manifest_)
     if data_source is not None:
@@ -371,13 +386,17 @@ def load_model(path: PathLikeStr) -> Model:
             source=str(root),
         )
     kind, state = doc["kind"], doc["state"]
+    model: Model
     if kind == "Scorecard":
-        return _card_from_state(state)
-    if kind == "BoostedPD":
-        return _boosted_from_state(state, blobs["booster.txt"].decode())
-    if kind == "SegmentedScorecard":
-        return _segmented_from_state(state)
-    raise DataError(f"unknown model kind {kind!r}; upgrade greenfin.", source=str(root))
+        model = _card_from_state(state)
+    elif kind == "BoostedPD":
+        model = _boosted_from_state(state, blobs["booster.txt"].decode())
+    elif kind == "SegmentedScorecard":
+        model = _segmented_from_state(state)
+    else:
+        raise DataError(f"unknown model kind {kind!r}; upgrade greenfin.", source=str(root))
+    model.monitoring_reference_ = doc.get("monitoring_reference")
+    return model
 
 
 def score_frame(model: Model | PathLikeStr, frame: pl.DataFrame, *, id_column: str | None = None) -> pl.DataFrame:
