@@ -7,6 +7,7 @@ Public names:
 - :func:`apply_overrides`, :func:`read_overrides`: user prices or coefficients, marked in every output.
 - :func:`account_region`: region accounts from region-level quantities (``greenfin gep value``).
 - :func:`account_parcels`: parcel accounts that add up exactly (in fen) to the region accounts.
+- :func:`account_parcels_chunked`: the same for tables larger than memory, in two passes over chunks.
 - :class:`GepAccount`: the result (county, regions, components, parcels, flags, notes).
 - :func:`standard_layout`: the standard's 实物量/价值量 table with subtotals, total, shares, GEP/GDP.
 - :func:`monte_carlo`: P10/P50/P90 per indicator and total (seeded, vectorised).
@@ -18,7 +19,7 @@ Public names:
 from __future__ import annotations
 
 from greenfin.gep._analysis import monte_carlo, standard_layout
-from greenfin.gep._engine import GepAccount, account_parcels, account_region
+from greenfin.gep._engine import GepAccount, account_parcels, account_parcels_chunked, account_region
 from greenfin.gep._ids import INDICATORS
 from greenfin.gep._realisable import realisable_split
 from greenfin.gep._rules import RuleSet, apply_overrides, list_rules, load_deflator, load_rules, read_overrides
@@ -28,6 +29,7 @@ __all__ = [
     "GepAccount",
     "RuleSet",
     "account_parcels",
+    "account_parcels_chunked",
     "account_region",
     "apply_overrides",
     "deflate",

@@ -9,7 +9,7 @@ region add up to the region account exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
@@ -19,13 +19,20 @@ import polars as pl
 from greenfin._typing import FloatArray, IntArray
 from greenfin._validation import ColumnSpec, validate_frame
 from greenfin.datasets._county import LAND_CLASSES
-from greenfin.errors import DataError, SpecError
+from greenfin.errors import ConvergenceError, DataError, SpecError
 from greenfin.gep import _kernels as k
 from greenfin.gep._ids import CATEGORIES, INDICATORS
 from greenfin.gep._rules import DEFAULT_RULES, RuleSet, load_deflator, load_rules
 from greenfin.units import check_magnitude, to_yuan
 
-__all__ = ["COMPONENTS", "GepAccount", "account_parcels", "account_region", "component_table"]
+__all__ = [
+    "COMPONENTS",
+    "GepAccount",
+    "account_parcels",
+    "account_parcels_chunked",
+    "account_region",
+    "component_table",
+]
 
 
 class Component(NamedTuple):
@@ -921,52 +928,74 @@ def _parcel_quantities(rules: RuleSet, cols: Mapping[str, FloatArray], cls: IntA
     return q
 
 
-def _allocate_fen(
-    total_fen: IntArray, weights: FloatArray, codes: IntArray, order: IntArray | None, starts: IntArray | None
-) -> IntArray:
-    """Split each region's total (fen) over its parcels pro rata ``weights``; parts sum to the total exactly.
+class _Chunk(NamedTuple):
+    """Grouping of one chunk of parcels by region (sorted order, group starts, region of each group)."""
 
-    Cumulative rounding: parcel i gets round(S_i) − round(S_{i−1}) of the running share sum S, so every part
-    is within one fen of its exact share and the parts telescope to the total.
+    codes: IntArray
+    order: IntArray | None
+    starts: IntArray
+    gid: IntArray
+    sizes: IntArray
+
+
+def _chunk_groups(codes: IntArray) -> _Chunk:
+    n = codes.size
+    if n and np.all(codes == codes[0]):
+        return _Chunk(codes, None, np.zeros(1, np.int64), codes[:1].copy(), np.array([n], np.int64))
+    order = None if np.all(codes[1:] >= codes[:-1]) else np.argsort(codes, kind="stable")
+    sc = codes if order is None else codes[order]
+    starts = np.flatnonzero(np.concatenate(([True], sc[1:] != sc[:-1])))
+    sizes = np.diff(np.append(starts, n))
+    return _Chunk(codes, order, starts, sc[starts], sizes)
+
+
+class _Split:
+    """Splits each region's total (fen) over its parcels pro rata weights, chunk by chunk, exactly.
+
+    Cumulative rounding: a parcel gets round(S_i) − round(S_{i−1}) of the running share sum S of its region,
+    so each part is within one fen of its exact share, parts are never negative, and the last parcel of a
+    region closes the sum to the region's total exactly, however the parcels are chunked.
     """
-    n_reg = total_fen.size
-    wsum = np.bincount(codes, weights=weights, minlength=n_reg)
-    scale = np.divide(total_fen.astype(np.float64), wsum, out=np.zeros(n_reg), where=wsum > 0)
-    if order is None:  # one region, or parcels already grouped
-        share = weights * scale[codes]
-        cum = np.cumsum(share)
-        if starts is not None and n_reg > 1:
-            base = np.concatenate(([0.0], cum))[starts]
-            cum -= np.repeat(base, np.diff(np.append(starts, codes.size)))
-        c = np.minimum(np.floor(cum + 0.5), total_fen[codes].astype(np.float64)).astype(np.int64)
-        ends = (np.append(starts[1:], codes.size) - 1) if starts is not None else np.array([codes.size - 1])
-        c[ends] = total_fen if starts is not None else total_fen[:1]
-        prev = np.empty_like(c)
-        prev[0] = 0
-        prev[1:] = c[:-1]
-        if starts is not None:
-            prev[starts] = 0
-        out: IntArray = c - prev
+
+    def __init__(self, total_fen: IntArray, wsum: FloatArray, counts: IntArray) -> None:
+        self.total = total_fen
+        self.scale = np.divide(total_fen.astype(np.float64), wsum, out=np.zeros(wsum.size), where=wsum > 0)
+        self.cum = np.zeros(wsum.size)
+        self.c = np.zeros(wsum.size, dtype=np.int64)
+        self.seen = np.zeros(wsum.size, dtype=np.int64)
+        self.counts = counts
+
+    def split(self, weights: FloatArray, ch: _Chunk) -> IntArray:
+        """Fen of each parcel of the chunk ``ch`` (in the chunk's row order)."""
+        ws = weights if ch.order is None else weights[ch.order]
+        one = ch.gid.size == 1
+        g0 = int(ch.gid[0])
+        sc = ch.codes if ch.order is None else ch.codes[ch.order]
+        cum = np.multiply(ws, self.scale[g0] if one else self.scale[sc])
+        np.cumsum(cum, out=cum)
+        if one:
+            cum += self.cum[g0]
+        else:
+            base = np.concatenate(([0.0], cum))[ch.starts]
+            cum -= np.repeat(base - self.cum[ch.gid], ch.sizes)
+        ends = ch.starts + ch.sizes - 1
+        self.cum[ch.gid] = cum[ends]
+        cum += 0.5
+        np.floor(cum, out=cum)
+        np.minimum(cum, float(self.total[g0]) if one else self.total[sc].astype(np.float64), out=cum)
+        c = cum.astype(np.int64)
+        last = self.seen[ch.gid] + ch.sizes == self.counts[ch.gid]
+        c[ends[last]] = self.total[ch.gid[last]]
+        fen = np.empty_like(c)
+        fen[1:] = c[1:] - c[:-1]
+        fen[ch.starts] = c[ch.starts] - self.c[ch.gid]
+        self.c[ch.gid] = c[ends]
+        self.seen[ch.gid] += ch.sizes
+        if ch.order is None:
+            return fen
+        out = np.empty_like(fen)
+        out[ch.order] = fen
         return out
-    sorted_fen = _allocate_fen(total_fen, weights[order], codes[order], None, starts)
-    result = np.empty_like(sorted_fen)
-    result[order] = sorted_fen
-    return result
-
-
-def _grouping(codes: IntArray, n_reg: int) -> tuple[IntArray | None, IntArray | None]:
-    if n_reg == 1:
-        return None, None
-    if np.all(codes[1:] >= codes[:-1]):
-        order = None
-        sorted_codes = codes
-    else:
-        order = np.argsort(codes, kind="stable")
-        sorted_codes = codes[order]
-    starts = np.flatnonzero(np.concatenate(([True], sorted_codes[1:] != sorted_codes[:-1])))
-    if starts.size != n_reg:
-        raise SpecError("every region must have at least one parcel.")  # pragma: no cover - codes are dense
-    return order, starts
 
 
 def _merge_inventory(
@@ -1091,26 +1120,18 @@ def account_parcels(
     >>> int(acc.parcels["gep_fen"].sum()) == int(acc.regions["value_fen"].sum())
     True
     """
-    from greenfin.gep._realisable import load_realisable
-
     rs = load_rules(rules)
     df = validate_frame(parcels, PARCEL_COLUMNS, source=source)
     n = df.height
     if n == 0:
         raise DataError("has no rows; give at least one parcel.", source=source)
     codes, regions = _region_codes(df, region_col)
-    cls = df["land_class"].replace_strict({c: i for i, c in enumerate(LAND_CLASSES)}, return_dtype=pl.Int64).to_numpy()
-    names = [c.name for c in PARCEL_COLUMNS[2:] if c.name in df.columns]
-    cols = {c: df[c].cast(pl.Float64).to_numpy() for c in names}
-    for opt in ("reservoir_capacity_m3", "sand_fixed_t", "runoff_coef"):
-        if opt in cols and np.all(np.isnan(cols[opt])):
-            del cols[opt]
+    cols, cls = _chunk_arrays(df)
     pq = _parcel_quantities(rs, cols, cls)
     n_reg = len(regions)
     q: dict[str, FloatArray] = {
         kk: np.bincount(codes, weights=v, minlength=n_reg).astype(np.float64) for kk, v in pq.items()
     }
-    raw: dict[str, FloatArray] = {}
     notes = [
         f"Parcel accounts of {n:,} parcels under {rs.id} (v{rs.version}); parcel values sum exactly (in fen) "
         "to the region account."
@@ -1120,26 +1141,77 @@ def account_parcels(
     account, _by_ind, region_fen = _build(
         rs, yr, q, regions, raw_keys=set(raw), notes=notes, gdp=raw.get("gdp.gdp_yuan")
     )
-    # parcel allocation, indicator by indicator
-    order, starts = _grouping(codes, n_reg)
-    prices = account.prices
-    real = load_realisable()
-    out: dict[str, Any] = {}
+    counts = np.bincount(codes, minlength=n_reg).astype(np.int64)
+    area_sum = np.bincount(codes, weights=cols["area_ha"], minlength=n_reg).astype(np.float64)
+    wsums: dict[str, FloatArray] = {
+        ind: np.bincount(
+            codes, weights=_parcel_weights(rs, ind, pq, account.prices, cols["area_ha"], cls), minlength=n_reg
+        ).astype(np.float64)
+        for ind in region_fen
+    }
+    splits, fallback, extra = _make_splits(region_fen, wsums, area_sum, counts)
+    frame = _parcel_frame(df, rs, pq, cols, cls, _chunk_groups(codes), splits, fallback, account.prices)
+    return replace(account, parcels=frame, notes=(*account.notes, *extra))
+
+
+def _chunk_arrays(df: pl.DataFrame) -> tuple[dict[str, FloatArray], IntArray]:
+    cls = df["land_class"].replace_strict({c: i for i, c in enumerate(LAND_CLASSES)}, return_dtype=pl.Int64).to_numpy()
+    names = [c.name for c in PARCEL_COLUMNS[2:] if c.name in df.columns]
+    cols = {c: df[c].cast(pl.Float64).to_numpy() for c in names}
+    for opt in ("reservoir_capacity_m3", "sand_fixed_t", "runoff_coef"):
+        if opt in cols and np.all(np.isnan(cols[opt])):
+            del cols[opt]
+    return cols, cls
+
+
+def _make_splits(
+    region_fen: Mapping[str, IntArray], wsums: Mapping[str, FloatArray], area_sum: FloatArray, counts: IntArray
+) -> tuple[dict[str, _Split], dict[str, FloatArray], list[str]]:
+    splits: dict[str, _Split] = {}
+    fallback: dict[str, FloatArray] = {}
     extra: list[str] = []
+    for ind, total in region_fen.items():
+        wsum = wsums[ind]
+        fb = ((wsum <= 0) & (total != 0)).astype(np.float64)
+        if fb.any():  # a region has value but no supplying parcel: spread it over the region's area
+            fallback[ind] = fb
+            wsum = wsum + area_sum * fb
+            extra.append(f"{ind}: a region has value but no supplying parcel; allocated by area over the region.")
+        splits[ind] = _Split(total, wsum, counts)
+    return splits, fallback, extra
+
+
+def _parcel_frame(
+    df: pl.DataFrame,
+    rs: RuleSet,
+    pq: Mapping[str, FloatArray],
+    cols: Mapping[str, FloatArray],
+    cls: IntArray,
+    ch: _Chunk,
+    splits: Mapping[str, _Split],
+    fallback: Mapping[str, FloatArray],
+    prices: Mapping[str, Any],
+) -> pl.DataFrame:
+    from greenfin.gep._realisable import load_realisable
+
+    real = load_realisable()
+    n = df.height
+    area = cols["area_ha"]
+    out: dict[str, Any] = {}
     gep_fen = np.zeros(n, dtype=np.int64)
     cat_fen = {c: np.zeros(n, dtype=np.int64) for c in CATEGORIES}
     realisable = np.zeros(n)
-    for ind, fen_total in region_fen.items():
-        w = _parcel_weights(rs, ind, pq, prices, cols["area_ha"], cls)
-        wsum = np.bincount(codes, weights=w, minlength=n_reg)
-        if np.any((wsum <= 0) & (fen_total != 0)):
-            w = w + cols["area_ha"] * (wsum[codes] <= 0)  # no supplying parcel: spread over the region's area
-            extra.append(f"{ind}: a region has value but no supplying parcel; allocated by area over the region.")
-        fen = _allocate_fen(fen_total, w, codes, order, starts)
+    for ind, sp in splits.items():
+        w = _parcel_weights(rs, ind, pq, prices, area, cls)
+        if ind in fallback:
+            w = w + area * fallback[ind][ch.codes]
+        fen = sp.split(w, ch)
         out[f"{ind}_cny"] = fen / 100.0
         gep_fen += fen
         cat_fen[INDICATORS[ind].category] += fen
-        realisable += fen * (real[ind].share / 100.0)
+        share = real[ind].share
+        if share:
+            realisable += fen * (share / 100.0)
     base = [c for c in ("parcel_id", "village_id", "township_id", "land_class", "area_ha") if c in df.columns]
     frame = df.select(base).with_columns(
         *[pl.Series(name, arr) for name, arr in out.items()],
@@ -1150,4 +1222,118 @@ def account_parcels(
     )
     if "carbon_sequestration.co2_t" in pq:
         frame = frame.with_columns(pl.Series("carbon_tco2e", pq["carbon_sequestration.co2_t"]))
-    return replace(account, parcels=frame, notes=(*account.notes, *extra))
+    return frame
+
+
+def account_parcels_chunked(
+    chunks: Callable[[], Iterable[pl.DataFrame]],
+    *,
+    rules: str | RuleSet = DEFAULT_RULES,
+    inventory: pl.DataFrame | None = None,
+    year: int | None = None,
+    region_col: str | None = None,
+    regions: Sequence[str] | None = None,
+    sink: Callable[[pl.DataFrame], None] | None = None,
+    source: str = "parcels",
+    inventory_source: str = "inventory",
+) -> GepAccount:
+    """Parcel accounts of a table too large for memory, read twice in chunks (e.g. a province by county).
+
+    Pass 1 sums each chunk's physical quantities and allocation weights per region; the region accounts are
+    then valued; pass 2 recomputes each chunk and allocates the region values to its parcels in whole fen,
+    carrying the running sums across chunks, so the parcels of a region still add up exactly to its account.
+
+    Parameters
+    ----------
+    chunks : callable
+        Returns a fresh iterable of parcel frames (same schema as :func:`account_parcels`) each time it is
+        called; it is called twice and must yield the same rows in the same order.
+    rules : str or RuleSet
+        Rule-set id or a loaded rule set.
+    inventory : polars.DataFrame or None
+        Region inventory, as in :func:`account_parcels`.
+    year : int or None
+        Price year, as in :func:`account_parcels`.
+    region_col : str or None
+        Region column of the parcels (None: one region).
+    regions : sequence of str or None
+        Every region id that ``region_col`` takes (required with ``region_col``).
+    sink : callable or None
+        Receives each chunk's parcel-value frame in pass 2 (e.g. to write Parquet parts); None discards them.
+    source, inventory_source : str
+        Names for messages.
+
+    Returns
+    -------
+    GepAccount
+        The region accounts; ``parcels`` is None (the parcel frames went to ``sink``).
+
+    Raises
+    ------
+    DataError
+        For a bad chunk (named by its index in ``source``), or a chunk with a region not in ``regions``.
+    SpecError
+        For ``region_col`` without ``regions``, an unknown rule set or a bad year.
+    ConvergenceError
+        If a region's parcels did not close exactly to its account (it signals that ``chunks`` changed
+        between the two passes).
+    """
+    rs = load_rules(rules)
+    if region_col is not None and not regions:
+        raise SpecError("account_parcels_chunked needs regions=[...] (every value of region_col) with region_col.")
+    names = list(regions) if region_col is not None and regions else ["all"]
+    index = {r: i for i, r in enumerate(names)}
+    n_reg = len(names)
+    q: dict[str, FloatArray] = {}
+    notes = [f"Chunked parcel accounts under {rs.id} (v{rs.version}); parcel values sum exactly to the region account."]
+    raw, data_year = _merge_inventory(rs, inventory, inventory_source, region_col, names, q, notes)
+    yr = _default_year(year, data_year)
+    prices = _resolve_prices(rs, yr, q, n_reg)
+    included = [i for i in INDICATORS if rs.includes(i)]
+    wsums = {ind: np.zeros(n_reg) for ind in included}
+    counts = np.zeros(n_reg, dtype=np.int64)
+    area_sum = np.zeros(n_reg)
+    sums: dict[str, FloatArray] = {}
+
+    def read(k_chunk: int, frame: pl.DataFrame) -> tuple[pl.DataFrame, IntArray, dict[str, FloatArray], IntArray]:
+        where = f"{source} (chunk {k_chunk})"
+        df = validate_frame(frame, PARCEL_COLUMNS, source=where)
+        if region_col is None:
+            codes = np.zeros(df.height, dtype=np.int64)
+        else:
+            vals = df[region_col].cast(pl.String)
+            bad = ~vals.is_in(names)
+            if bad.any():
+                raise DataError(
+                    f"region {vals.filter(bad)[0]!r} is not in regions.",
+                    source=where,
+                    column=region_col,
+                    row=int(bad.arg_true()[0]) + 1,
+                )
+            codes = vals.replace_strict(index, return_dtype=pl.Int64).to_numpy()
+        cols, cls = _chunk_arrays(df)
+        return df, codes, cols, cls
+
+    for k_chunk, frame in enumerate(chunks()):
+        df, codes, cols, cls = read(k_chunk, frame)
+        pq = _parcel_quantities(rs, cols, cls)
+        for kk, v in pq.items():
+            sums[kk] = sums.get(kk, np.zeros(n_reg)) + np.bincount(codes, weights=v, minlength=n_reg)
+        for ind in included:
+            w = _parcel_weights(rs, ind, pq, prices, cols["area_ha"], cls)
+            wsums[ind] += np.bincount(codes, weights=w, minlength=n_reg)
+        counts += np.bincount(codes, minlength=n_reg)
+        area_sum += np.bincount(codes, weights=cols["area_ha"], minlength=n_reg)
+    q.update(sums)
+    account, _by_ind, region_fen = _build(rs, yr, q, names, raw_keys=set(raw), notes=notes, gdp=raw.get("gdp.gdp_yuan"))
+    splits, fallback, extra = _make_splits(region_fen, wsums, area_sum, counts)
+    for k_chunk, frame in enumerate(chunks()):
+        df, codes, cols, cls = read(k_chunk, frame)
+        pq = _parcel_quantities(rs, cols, cls)
+        out = _parcel_frame(df, rs, pq, cols, cls, _chunk_groups(codes), splits, fallback, account.prices)
+        if sink is not None:
+            sink(out)
+    for ind, sp in splits.items():
+        if not np.array_equal(sp.c, sp.total) or not np.array_equal(sp.seen, sp.counts):
+            raise ConvergenceError(f"{ind}: parcel fen did not close to the region account; did chunks() change?")
+    return replace(account, notes=(*account.notes, *extra))

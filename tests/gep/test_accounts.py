@@ -5,10 +5,12 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from gep._helpers import inventory_rows, random_parcels
 from greenfin.gep import (
     account_parcels,
+    account_parcels_chunked,
     account_region,
     apply_overrides,
     list_rules,
@@ -216,3 +218,34 @@ def test_parcel_account_of_sample_is_plausible(sample_parcels: pl.DataFrame, sam
         "cultural_cny",
         "carbon_tco2e",
     } <= set(acc.parcels.columns)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 1000), chunk=st.integers(1, 120), n_regions=st.integers(1, 3))
+def test_chunked_accounts_equal_whole_table(seed: int, chunk: int, n_regions: int) -> None:
+    parcels = random_parcels(300, seed, n_regions)
+    regions = sorted(set(parcels["village_id"].to_list()))
+    inv = inventory_rows(regions)
+    whole = account_parcels(parcels, rules="rcees-classic", inventory=inv, year=2025, region_col="village_id")
+    parts: list[pl.DataFrame] = []
+
+    def chunks():  # type: ignore[no-untyped-def]
+        return (parcels.slice(i, chunk) for i in range(0, parcels.height, chunk))
+
+    chunked = account_parcels_chunked(
+        chunks,
+        rules="rcees-classic",
+        inventory=inv,
+        year=2025,
+        region_col="village_id",
+        regions=regions,
+        sink=parts.append,
+    )
+    assert chunked.parcels is None
+    assert_frame_equal(chunked.regions, whole.regions)
+    got = pl.concat(parts)
+    assert whole.parcels is not None
+    assert (got["gep_fen"] - whole.parcels["gep_fen"]).abs().max() <= len(whole.county)  # type: ignore[operator]
+    for reg in regions:
+        fen = got.filter(pl.col("village_id") == reg)["gep_fen"].sum()
+        assert fen == whole.regions.filter(pl.col("region_id") == reg)["value_fen"].sum()

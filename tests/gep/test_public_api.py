@@ -5,6 +5,7 @@ PUBLIC = [
     "GepAccount",
     "RuleSet",
     "account_parcels",
+    "account_parcels_chunked",
     "account_region",
     "apply_overrides",
     "deflate",
