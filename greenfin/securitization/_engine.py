@@ -518,9 +518,15 @@ class _Run:
         self.cum_def = np.zeros(s)
         self.is_loans = isinstance(spec.collateral, LoanCollateral)
         self.out: dict[str, np.ndarray] = {}
+        # collections transposed to (periods, scenarios) once, so each period reads contiguous memory
+        self.interest_t = np.ascontiguousarray(col.interest.T)
+        self.total_t = self.interest_t + np.ascontiguousarray(col.principal.T)
+        self.defaults_t = np.ascontiguousarray(col.defaults.T)
+        self.pool_t = np.ascontiguousarray(col.pool_balance.T)
 
     def alloc(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
-        arr: np.ndarray = np.zeros(shape, dtype=dtype)
+        """Allocate an output array stored period-major ``(periods, scenarios, ...)`` for contiguous writes."""
+        arr: np.ndarray = np.zeros((shape[1], shape[0], *shape[2:]), dtype=dtype)
         self.out[name] = arr
         return arr
 
@@ -645,9 +651,9 @@ def _run_step(
     if isinstance(step, PayFee):
         f = run.fidx[step.fee]
         fee = run.spec.fees[f]
-        basis = run.col.pool_balance[:, p - 1] if p > 0 else np.full(run.S, run.spec.initial_pool_cny)
+        basis = run.pool_t[p - 1] if p > 0 else np.full(run.S, run.spec.initial_pool_cny)
         if fee.basis == "notes_balance" or (fee.basis == "pool_balance" and not run.is_loans):
-            basis = run.out["balance_open"][:, p].sum(axis=1)
+            basis = run.out["balance_open"][p].sum(axis=1)
         accrued = (
             (fee.rate_per_year * yf * basis + fee.fixed_cny) if fee.basis != "fixed" else np.full(run.S, fee.fixed_cny)
         )
@@ -658,7 +664,8 @@ def _run_step(
         led.fee_due[:, f] += due
     elif isinstance(step, PayInterest):
         idx = [run.tidx[n] for n in step.tranches]
-        due = np.stack([run.out["balance_open"][:, p, j] * run.coupon[j] * yf + run.ishort[:, j] for j in idx], axis=1)
+        opening = run.out["balance_open"][p]
+        due = np.stack([opening[:, j] * run.coupon[j] * yf + run.ishort[:, j] for j in idx], axis=1)
         due = due * active[:, None]
         total = due.sum(axis=1)
         paid_total = _draw(run, total, step.sources, led)
@@ -695,7 +702,7 @@ def _run_step(
 
 def _evaluate_triggers(run: _Run, p: int, targets: FloatArray) -> None:
     spec, col = run.spec, run.col
-    collected = col.total[:, p]
+    collected = run.total_t[p]
     plan = col.plan[p] if p < col.plan.size else 0.0
     for g, trig in enumerate(spec.triggers):
         if trig.predicate == "cumulative_default":
@@ -796,34 +803,33 @@ def run_waterfall(
     run.alloc("flags", (s, periods, run.G), np.int64)
     fee_fixed = sum(f.fixed_cny for f in spec.fees)
     lag = spec.sweep_lag_periods
-    total = collections.total
     for p in range(periods):
-        _period(run, p, yfs, fee_fixed, lag, total)
+        _period(run, p, yfs, fee_fixed, lag)
     return DealResult(
         spec=spec,
         scenario_names=tuple(x.name for x in scenarios) if len(scenarios) == s else (scenarios[0].name,) * s,
         dates=tuple(dates),
-        arrays=run.out,
+        arrays={k: np.moveaxis(v, 0, 1) for k, v in run.out.items()},  # (scenarios, periods, ...) views
         past_end=spec.past_end,
     )
 
 
-def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int, total: FloatArray) -> None:
-    spec, col, out = run.spec, run.col, run.out
+def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int) -> None:
+    spec, out = run.spec, run.out
     s = run.S
     yf = float(yfs[p])
     yf_next = float(yfs[p + 1]) if p + 1 < yfs.size else yf
-    run.cum_def = run.cum_def + col.defaults[:, p] / spec.initial_pool_cny
+    run.cum_def = run.cum_def + run.defaults_t[p] / spec.initial_pool_cny
     targets = _account_targets(run, p, yf_next, fee_fixed)
     _evaluate_triggers(run, p, targets)
     state, fast = _state(run)
-    out["balance_open"][:, p] = run.bal
+    out["balance_open"][p] = run.bal
     dist_open = run.dist.copy()
     acct_open = run.acct.sum(axis=1)
     # collections: supervised account (监管账户) -> plan account after the sweep lag, at once when accelerated
-    arriving = np.where(run.called, 0.0, total[:, p])
+    arriving = np.where(run.called, 0.0, run.total_t[p])
     run.held += arriving
-    lagged = total[:, p - lag] if p >= lag else np.zeros(s)
+    lagged = run.total_t[p - lag] if p >= lag else np.zeros(s)
     last = p == run.P - 1
     swept = np.where(fast | (lag == 0) | last | run.called, run.held, np.minimum(run.held, lagged))
     run.held -= swept
@@ -832,7 +838,7 @@ def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int, tota
     call = np.zeros(s)
     if spec.cleanup_call is not None and run.is_loans:
         cc = spec.cleanup_call
-        pool_now = col.pool_balance[:, p]
+        pool_now = run.pool_t[p]
         date_ok = cc.earliest_date is None or out_dates_ok(run, p, cc.earliest_date)
         exercise = (~run.called) & (pool_now <= cc.threshold_share * spec.initial_pool_cny) & (pool_now > 0) & date_ok
         call = np.where(exercise, pool_now * cc.price_share + run.held, 0.0)
@@ -857,7 +863,7 @@ def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int, tota
         run.acct -= rel
         run.dist += rel.sum(axis=1)
         led.release_acct += rel
-    pool_end = col.pool_balance[:, p]
+    pool_end = run.pool_t[p]
     pt_names = [
         j for j, t in enumerate(spec.tranches) if t.target_balances_cny is None and t.expected_maturity_period is None
     ]
@@ -890,30 +896,30 @@ def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int, tota
         cov = np.where(due_cum > _HALF_FEN, avail[:, None] / np.where(due_cum > 0, due_cum, 1.0), np.inf)
     senior_cols = np.flatnonzero(run.senior)
     run.prev_cov = cov[:, senior_cols[-1]] if senior_cols.size else np.full(s, np.inf)
-    out["coverage"][:, p] = cov
-    out["balance"][:, p] = run.bal
-    out["int_due"][:, p] = led.int_due
-    out["int_paid"][:, p] = led.int_paid
-    out["prin_due"][:, p] = led.prin_due
-    out["prin_paid"][:, p] = led.prin_paid
-    out["residual"][:, p] = led.residual
-    out["int_short"][:, p] = run.ishort
-    out["swept"][:, p] = swept
-    out["call"][:, p] = call
-    out["put_funding"][:, p] = put_funding
-    out["draw_support"][:, p] = led.draw_support
-    out["dist_open"][:, p] = dist_open
-    out["dist_close"][:, p] = run.dist
-    out["cum_default"][:, p] = run.cum_def
-    out["pool_balance"][:, p] = np.where(run.called, 0.0, pool_end)
-    out["state"][:, p] = state
-    out["fast_sweep"][:, p] = fast
-    out["acct"][:, p] = run.acct
-    out["draws_acct"][:, p] = led.draws_acct
-    out["fund_acct"][:, p] = led.fund_acct
-    out["release_acct"][:, p] = led.release_acct
-    out["fee_paid"][:, p] = led.fee_paid
-    out["flags"][:, p] = run.flags
+    out["coverage"][p] = cov
+    out["balance"][p] = run.bal
+    out["int_due"][p] = led.int_due
+    out["int_paid"][p] = led.int_paid
+    out["prin_due"][p] = led.prin_due
+    out["prin_paid"][p] = led.prin_paid
+    out["residual"][p] = led.residual
+    out["int_short"][p] = run.ishort
+    out["swept"][p] = swept
+    out["call"][p] = call
+    out["put_funding"][p] = put_funding
+    out["draw_support"][p] = led.draw_support
+    out["dist_open"][p] = dist_open
+    out["dist_close"][p] = run.dist
+    out["cum_default"][p] = run.cum_def
+    out["pool_balance"][p] = np.where(run.called, 0.0, pool_end)
+    out["state"][p] = state
+    out["fast_sweep"][p] = fast
+    out["acct"][p] = run.acct
+    out["draws_acct"][p] = led.draws_acct
+    out["fund_acct"][p] = led.fund_acct
+    out["release_acct"][p] = led.release_acct
+    out["fee_paid"][p] = led.fee_paid
+    out["flags"][p] = run.flags
     # sources = uses, every scenario, every period
     sources = (
         dist_open + swept + call + put_funding + led.draw_support + led.draws_acct.sum(1) + led.release_acct.sum(1)

@@ -440,6 +440,7 @@ class _Schedule:
             self.inv = np.where(c > 0, 1.0 / (1.0 - d0), 0.0)
             self.u = self.growth ** (-(term - age0))  # (1+c)^-(M0 - age), stepped by x(1+c) each month
         self.level_zero = c <= 0
+        self.any_zero = bool(np.any(self.level_zero))
 
     def factor(self, age: FloatArray, *, step: bool) -> FloatArray:
         """``S(age)``; with ``step`` the level-pay state advances one month first."""
@@ -448,7 +449,9 @@ class _Schedule:
         out = np.empty(age.shape)
         for kind, mask in self.masks.items():
             if kind == "level":
-                lvl = np.where(self.level_zero, 1.0 - age / self.term, (1.0 - self.u) * self.inv)
+                lvl = (1.0 - self.u) * self.inv
+                if self.any_zero:
+                    lvl = np.where(self.level_zero, 1.0 - age / self.term, lvl)
                 vals = lvl if mask.all() else lvl[mask]
             else:
                 sub = slice(None) if mask.all() else mask
@@ -464,8 +467,9 @@ class _Schedule:
                 out = vals
             else:
                 out[mask] = vals
-        res: FloatArray = np.where(age >= self.term, 0.0, np.clip(out, 0.0, 1.0))
-        return res
+        np.clip(out, 0.0, 1.0, out=out)
+        out[age >= self.term] = 0.0
+        return out
 
 
 def project_pool(
