@@ -148,6 +148,9 @@ def bootstrap_ci(
         name = metric
 
         def fn(a: Any, b: Any) -> float:
+            if name in ("auc", "gini"):
+                auc = _rank_auc(np.asarray(a, dtype=bool), np.asarray(b, dtype=np.float64))
+                return auc if name == "auc" else 2.0 * auc - 1.0
             return discrimination(a, b)[name]
     else:
         fn = metric
@@ -165,6 +168,16 @@ def bootstrap_ci(
         "upper": float(np.quantile(stats, 1.0 - alpha)),
         "sd": float(stats.std(ddof=1)),
     }
+
+
+def _rank_auc(y: np.ndarray[Any, Any], score: FloatArray) -> float:
+    """AUC as the Mann-Whitney statistic on average ranks (ties count one half), as roc_auc_score."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(score)
+    n1 = int(y.sum())
+    n0 = y.size - n1
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
 
 
 def calibration_by_grade(y: Any, pd: Any, master_scale: MasterScale | None = None) -> pl.DataFrame:
