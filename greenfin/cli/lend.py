@@ -76,6 +76,17 @@ def decide(
     valuations: Annotated[
         Path | None, typer.Option("--valuations", help="Collateral valuations: right_id, value_cny, haircut, …")
     ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Saved greenfin.scoring model folder: score instead of --scores.")
+    ] = None,
+    features: Annotated[
+        Path | None, typer.Option("--features", help="Model input columns keyed by borrower_id (with --model).")
+    ] = None,
+    rights: Annotated[
+        Path | None,
+        typer.Option("--rights", help="Rights table (greenfin.collateral schema): value pledged rights here."),
+    ] = None,
+    prices: Annotated[Path | None, typer.Option("--prices", help="Price history for --rights (series, date).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default today).")] = None,
     lpr: Annotated[float | None, typer.Option("--lpr", help="LPR as a fraction, overriding the bundled table.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse the file at the first refused application.")] = False,
@@ -83,8 +94,9 @@ def decide(
 ) -> None:
     """Approve, decline or refer each application, with limit, rate and bilingual reasons.
 
-    Writes decisions (CSV, Parquet, Excel), approved loans, decision_records.json (the full audit record)
-    and summary.json into --out.
+    Scores come from --scores, or from a saved scoring model (--model, with --features); collateral from
+    --valuations, or valued here from a rights table (--rights, --prices). Writes decisions (CSV, Parquet,
+    Excel), approved loans, decision_records.json (the full audit record) and summary.json into --out.
     """
     import polars as pl
 
@@ -97,8 +109,7 @@ def decide(
     with progress_bar(enabled=not as_json) as bar:
         task = bar.add_task("Underwriting · 审批", total=2)
         apps = read_table(applications)
-        score_frame = read_table(scores) if scores is not None else None
-        val_frame = read_table(valuations) if valuations is not None else None
+        score_frame, val_frame = _inputs(apps, day, scores, valuations, model, features, rights, prices)
         decisions = run_decide(
             apps,
             as_of=day,
@@ -124,6 +135,46 @@ def decide(
         bar.update(task, advance=1)
     del pl
     emit({**summary, "out": str(out)}, as_json=as_json, title="greenfin lend decide · 审批结果")
+
+
+def _inputs(
+    apps: pl.DataFrame,
+    day: Any,
+    scores: Path | None,
+    valuations: Path | None,
+    model: Path | None,
+    features: Path | None,
+    rights: Path | None,
+    prices: Path | None,
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """Score and valuation tables: read from files, or computed with greenfin.scoring / greenfin.collateral."""
+    from greenfin._validation import read_table
+    from greenfin.lending import score_applications, value_pledged_rights
+
+    if scores is not None and model is not None:
+        raise SpecError("Pass either --scores or --model, not both.")
+    if valuations is not None and rights is not None:
+        raise SpecError("Pass either --valuations or --rights, not both.")
+    if features is not None and model is None:
+        raise SpecError("--features needs --model (the features are the model's inputs).")
+    score_frame = read_table(scores) if scores is not None else None
+    if model is not None:
+        feats = read_table(features) if features is not None else None
+        score_frame = score_applications(apps, model, features=feats)
+    val_frame = read_table(valuations) if valuations is not None else None
+    if rights is not None:
+        rights_frame = _dated(read_table(rights), "term_end")
+        price_frame = _dated(read_table(prices), "date") if prices is not None else None
+        val_frame = value_pledged_rights(rights_frame, as_of=day, prices=price_frame, source=str(rights))
+    return score_frame, val_frame
+
+
+def _dated(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    import polars as pl
+
+    if column in frame.columns and frame.schema[column] == pl.String:
+        return frame.with_columns(pl.col(column).str.to_date(strict=False))
+    return frame
 
 
 def _decide_summary(decisions: pl.DataFrame, approved: pl.DataFrame, day: Any) -> dict[str, Any]:

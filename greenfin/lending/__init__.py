@@ -4,10 +4,12 @@
 (``greenfin.collateral``) into loan decisions a credit officer can follow and a regulator can audit:
 products are data (:class:`ProductSpec`), :func:`decide` approves, declines or refers every
 application with its limit, rate and bilingual reasons, :func:`amortisation_schedule` builds fen-exact
-repayment schedules, and :func:`simulate_fund` / :func:`compare_designs` model the county fund that
+repayment schedules, :func:`score_applications` and :func:`value_pledged_rights` compose the scoring
+and collateral packages, and :func:`simulate_fund` / :func:`compare_designs` model the county fund that
 shares losses with the bank.
 """
 
+from greenfin.lending._compose import score_applications, value_pledged_rights
 from greenfin.lending._decide import APPLICATION_COLUMNS, approved_loans, decide
 from greenfin.lending._fund import (
     PORTFOLIO_COLUMNS,
@@ -51,6 +53,8 @@ __all__ = [
     "load_products",
     "loan_schedules",
     "lpr_on",
+    "score_applications",
     "simulate_fund",
+    "value_pledged_rights",
     "vasicek_loss_quantile",
 ]

@@ -288,7 +288,7 @@ def _attach_scores(apps: pl.DataFrame, scores: pl.DataFrame | None) -> tuple[pl.
             source="scores",
             column=key,
         )
-    reason_cols = [c for c in scores.columns if c.startswith("reason")]
+    reason_cols = [c for c in scores.columns if c.startswith("reason") and scores.schema[c] == pl.String]
     keep = [key, "pd", *(c for c in ("points", "grade") if c in scores.columns), *reason_cols]
     joined = apps.drop("pd", "points", "grade", strict=False).join(scores.select(keep), on=key, how="left")
     for name, dtype in (("points", pl.Float64), ("grade", pl.String)):
@@ -638,12 +638,28 @@ def _decide_frame(
         pl.Series("consent_cash_flow_used", consent_cf),
     )
     out = pl.concat([out, reasons], how="horizontal")
-    if reason_cols:
-        joined = pl.concat_list([pl.col(c).cast(pl.String) for c in reason_cols]).list.drop_nulls().list.join("; ")
-        out = out.with_columns(frame.select(joined.alias("score_reasons"))["score_reasons"])
-    else:
-        out = out.with_columns(pl.lit("").alias("score_reasons"))
+    out = out.with_columns(_score_reason_columns(frame, reason_cols))
     return out.with_columns(pl.lit(as_of).alias("as_of"))
+
+
+def _score_reason_columns(frame: pl.DataFrame, reason_cols: list[str]) -> list[pl.Series]:
+    """The scorer's reasons as two strings: English (``score_reasons``) and Chinese (``score_reasons_zh``).
+
+    ``greenfin.scoring.score_frame`` gives ``reason_k_en`` / ``reason_k_zh``; any other ``reason*`` text
+    columns count as English.
+    """
+    en = [c for c in reason_cols if c.endswith("_en")] or [
+        c for c in reason_cols if not c.endswith(("_zh", "_feature"))
+    ]
+    zh = [c for c in reason_cols if c.endswith("_zh")]
+
+    def joined(cols: list[str], name: str) -> pl.Series:
+        if not cols:
+            return pl.Series(name, [""] * frame.height, dtype=pl.String)
+        expr = pl.concat_list([pl.col(c).cast(pl.String) for c in cols]).list.drop_nulls().list.join("; ")
+        return frame.select(expr.alias(name))[name]
+
+    return [joined(en, "score_reasons"), joined(zh, "score_reasons_zh")]
 
 
 def _raise_first_refusal(frame: pl.DataFrame, flags: dict[str, BoolArray], source: str) -> None:

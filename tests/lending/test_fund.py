@@ -146,6 +146,8 @@ def test_same_seed_same_result_other_seed_differs() -> None:
     c = simulate_fund(frame, s, n_scenarios=300, seed=6)
     assert a.scenarios.equals(b.scenarios)
     assert not a.scenarios.equals(c.scenarios)
+    one_thread = simulate_fund(frame, s, n_scenarios=300, seed=5, n_threads=1, chunk_scenarios=100)
+    assert one_thread.scenarios.equals(a.scenarios)
 
 
 def test_loss_sharing_arithmetic() -> None:

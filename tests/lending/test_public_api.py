@@ -23,7 +23,9 @@ PUBLIC = {
         "load_products",
         "loan_schedules",
         "lpr_on",
+        "score_applications",
         "simulate_fund",
+        "value_pledged_rights",
         "vasicek_loss_quantile",
     ],
 }

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from greenfin.datasets import load_sample
+from greenfin.errors import GreenfinError
 from greenfin.lending import (
     FundResult,
     FundSpec,
@@ -17,7 +18,9 @@ from greenfin.lending import (
     load_fund_spec,
     load_products,
     lpr_on,
+    score_applications,
     simulate_fund,
+    value_pledged_rights,
 )
 from greenfin.lending._products import policy_table, reason_texts
 from greenfin.report._model import Figure, KeyFigure, Section, Table, figure_png
@@ -33,22 +36,60 @@ _SCENARIOS = 2000
 _DESIGN_SCENARIOS = 1000
 
 
-def _scores(ctx: DemoContext) -> tuple[pl.DataFrame | None, str]:
-    scores = ctx.results.get("scoring", {}).get("scores")
+def _scores(ctx: DemoContext, apps: pl.DataFrame) -> tuple[pl.DataFrame | None, str]:
+    scoring = ctx.results.get("scoring", {})
+    scores = scoring.get("scores")
     if isinstance(scores, pl.DataFrame) and {"borrower_id", "pd"} <= set(scores.columns):
         return scores, "scoring stage (评分环节)"
+    model = scoring.get("model")
+    if model is not None:
+        borrowers = load_sample("county_borrowers")
+        return score_applications(apps, model, features=borrowers), "the scoring stage's model (评分模型)"
     return None, "the applications sample's own pd/points/grade columns (scoring stage absent)"
 
 
-def _valuations(ctx: DemoContext) -> tuple[pl.DataFrame | None, str]:
+_VALUATION_KEEP = ("right_id", "borrower_id", "right_type", "value_cny", "haircut", "max_loan_cny")
+
+
+def _sample_rights(apps: pl.DataFrame) -> pl.DataFrame:
+    """The applications sample's own pledged right, one per application that has one, as a valuation table."""
+    return apps.filter(pl.col("collateral_value_cny").is_not_null()).select(
+        (pl.lit("S") + pl.col("application_id")).alias("right_id"),
+        "borrower_id",
+        pl.col("collateral_right_type").alias("right_type"),
+        pl.col("collateral_value_cny").cast(pl.Float64).alias("value_cny"),
+        pl.col("collateral_haircut").cast(pl.Float64).alias("haircut"),
+        pl.lit(None, dtype=pl.Float64).alias("max_loan_cny"),
+        pl.col("collateral_remaining_term_years").cast(pl.Float64).alias("remaining_term_years"),
+    )
+
+
+def _valuations(ctx: DemoContext, apps: pl.DataFrame) -> tuple[pl.DataFrame | None, str]:
+    """Pledged rights valued by the collateral stage (or by greenfin.collateral here), else the sample's own.
+
+    Borrowers without a pledged right in the collateral sample keep the right in the applications sample.
+    """
     vals = ctx.results.get("collateral", {}).get("valuations")
     needed = {"right_id", "borrower_id", "value_cny", "haircut", "remaining_term_years"}
-    if isinstance(vals, pl.DataFrame) and needed <= set(vals.columns):
-        keep = [
-            c for c in ("right_id", "borrower_id", "right_type", "value_cny", "haircut", "max_loan_cny") if c in vals
-        ]
-        return vals.select(*keep, "remaining_term_years"), "collateral stage (押品环节)"
-    return None, "the applications sample's own collateral_* columns (collateral stage absent)"
+    src = "collateral stage (押品环节)"
+    if not (isinstance(vals, pl.DataFrame) and needed <= set(vals.columns)):
+        try:
+            rights = load_sample("county_rights").with_columns(pl.col("term_end").cast(pl.String).str.to_date())
+            prices = load_sample("cea_prices").with_columns(pl.col("date").cast(pl.String).str.to_date())
+            vals = value_pledged_rights(rights, as_of=ctx.as_of, prices=prices, source="county_rights")
+            src = "greenfin.collateral on the county_rights sample (collateral stage absent)"
+        except (GreenfinError, KeyError):
+            return None, "the applications sample's own collateral_* columns (collateral valuation unavailable)"
+    if "pledged" in vals.columns:
+        vals = vals.filter(pl.col("pledged").fill_null(False))
+    keep = [c for c in _VALUATION_KEEP if c in vals.columns]
+    valued = vals.select(*keep, "remaining_term_years").with_columns(
+        pl.col("value_cny").cast(pl.Float64), pl.col("haircut").cast(pl.Float64)
+    )
+    own = _sample_rights(apps).filter(~pl.col("borrower_id").is_in(valued["borrower_id"].implode()))
+    combined = pl.concat([valued, own.select(valued.columns)], how="vertical_relaxed")
+    note = f"{src}: {valued.height} pledged rights; {own.height} more from the applications sample"
+    return combined, note
 
 
 def _mean(series: pl.Series) -> float:
@@ -170,8 +211,8 @@ def run(ctx: DemoContext) -> Section:
         The lending section of the report.
     """
     apps: pl.DataFrame = load_sample("county_applications")
-    scores, score_src = _scores(ctx)
-    valuations, val_src = _valuations(ctx)
+    scores, score_src = _scores(ctx, apps)
+    valuations, val_src = _valuations(ctx, apps)
     decisions = decide(apps, as_of=ctx.as_of, scores=scores, valuations=valuations, source="county_applications")
     approved = approved_loans(decisions)
     spec = load_fund_spec(load_sample("fund_spec"))
