@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from greenfin.errors import ConflictError, DataError, SpecError
 from greenfin.money import fen_to_yuan, yuan_to_fen
 from greenfin.store._engine import init_db, session_factory
 from greenfin.store._models_audit import AuditEntry
-from greenfin.store._models_collateral import ACTIVE, RELEASED, Pledge, Revaluation, Right
+from greenfin.store._models_collateral import ACTIVE, RELEASED, Pledge, Revaluation, Right, utcnow
 
 __all__ = ["BLOCKING_ENCUMBRANCES", "REGISTRY_KINDS", "PledgeRegistry"]
 
@@ -185,20 +185,25 @@ class PledgeRegistry:
         rows = rights.to_dicts()
         try:
             with self._tx() as session:
-                session.add_all(
-                    Right(
-                        right_id=str(r["right_id"]),
-                        owner_id=str(r["borrower_id"]),
-                        owner_name=r.get("owner_name"),
-                        right_type=str(r["right_type"]),
-                        certificate_no=str(r["certificate_no"]),
-                        registry_kind=str(r["registry"]),
-                        parcel_id=r.get("parcel_id"),
-                        term_start=r.get("term_start"),
-                        term_end=r["term_end"],
-                        encumbrances=[dict(e) for e in burdens.get(str(r["right_id"]), ())],
-                    )
-                    for r in rows
+                now = utcnow()
+                session.execute(  # ORM bulk INSERT (executemany): one statement for the whole table
+                    insert(Right),
+                    [
+                        {
+                            "right_id": str(r["right_id"]),
+                            "owner_id": str(r["borrower_id"]),
+                            "owner_name": r.get("owner_name"),
+                            "right_type": str(r["right_type"]),
+                            "certificate_no": str(r["certificate_no"]),
+                            "registry_kind": str(r["registry"]),
+                            "parcel_id": r.get("parcel_id"),
+                            "term_start": r.get("term_start"),
+                            "term_end": r["term_end"],
+                            "encumbrances": [dict(e) for e in burdens.get(str(r["right_id"]), ())],
+                            "created_at": now,
+                        }
+                        for r in rows
+                    ],
                 )
                 self._audit(
                     session, "register", "right", str(rows[0]["right_id"]) if rows else "", {"count": len(rows)}
@@ -329,33 +334,42 @@ class PledgeRegistry:
                     for r in session.scalars(select(Right).where(Right.right_id.in_(pledges["right_id"].to_list())))
                 }
                 active = set(session.scalars(select(Pledge.right_pk).where(Pledge.status == ACTIVE)).all())
-                rows = pledges.select(*need).iter_rows()
-                for i, (right_id, loan_ref, _amount, start, end) in enumerate(rows):
+                now = utcnow()
+                new_pledges: list[dict[str, Any]] = []
+                audit: list[dict[str, Any]] = []
+                for i, (right_id, loan_ref, _amount, start, end) in enumerate(pledges.select(*need).iter_rows()):
                     right = known.get(right_id)
                     if right is None:
                         raise SpecError(f"No right {right_id!r} in the registry; register it first.")
                     self._check_pledge(right, right_id, start, end)
                     if right.id in active:
                         self._refuse_if_active(session, right, right_id)
-                    pledge = Pledge(
-                        right_pk=right.id,
-                        loan_ref=str(loan_ref),
-                        lender=lender,
-                        amount_fen=int(amounts[i]),
-                        start_date=start,
-                        end_date=end,
-                        status=ACTIVE,
+                    new_pledges.append(
+                        {
+                            "right_pk": right.id,
+                            "loan_ref": str(loan_ref),
+                            "lender": lender,
+                            "amount_fen": int(amounts[i]),
+                            "start_date": start,
+                            "end_date": end,
+                            "status": ACTIVE,
+                            "created_at": now,
+                        }
                     )
-                    session.add(pledge)
-                    session.add(
-                        AuditEntry(
-                            actor=self.actor,
-                            action="pledge",
-                            entity="right",
-                            entity_id=str(right_id),
-                            detail={"loan_ref": str(loan_ref), "amount_fen": int(amounts[i]), "start": str(start)},
-                        )
+                    detail = {"loan_ref": str(loan_ref), "amount_fen": int(amounts[i]), "start": str(start)}
+                    audit.append(
+                        {
+                            "actor": self.actor,
+                            "action": "pledge",
+                            "entity": "right",
+                            "entity_id": str(right_id),
+                            "detail": detail,
+                            "at": now,
+                        }
                     )
+                if new_pledges:
+                    session.execute(insert(Pledge), new_pledges)
+                    session.execute(insert(AuditEntry), audit)
         except IntegrityError:
             raise ConflictError(
                 "The pledges could not be registered: a right got an active pledge concurrently. Read the registry"
@@ -507,18 +521,22 @@ class PledgeRegistry:
                 raise SpecError(f"Rights {unknown[:5]} are not registered; register them before revaluing.")
             values = yuan_to_fen(assessed["value_cny"].to_numpy())
             loans = yuan_to_fen(assessed["max_loan_cny"].to_numpy())
-            for i, row in enumerate(assessed.select("right_id", "method", "haircut").iter_rows()):
-                session.add(
-                    Revaluation(
-                        right_pk=ids[row[0]],
-                        as_of=as_of,
-                        method=row[1],
-                        value_fen=int(values[i]),
-                        haircut=float(row[2]),
-                        max_loan_fen=int(loans[i]),
-                        inputs=dict(inputs),
-                    )
-                )
+            now = utcnow()
+            rows = [
+                {
+                    "right_pk": ids[row[0]],
+                    "as_of": as_of,
+                    "method": row[1],
+                    "value_fen": int(values[i]),
+                    "haircut": float(row[2]),
+                    "max_loan_fen": int(loans[i]),
+                    "inputs": dict(inputs),
+                    "created_at": now,
+                }
+                for i, row in enumerate(assessed.select("right_id", "method", "haircut").iter_rows())
+            ]
+            if rows:
+                session.execute(insert(Revaluation), rows)
             self._audit(session, "revalue", "right", "*", {"as_of": str(as_of), "count": assessed.height})
         return assessed.height
 

@@ -103,7 +103,7 @@ def _figure(paths: dict[str, pl.DataFrame], prices: pl.DataFrame) -> Figure:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    ax1.plot(prices["date"].to_list(), prices["price_cny"].to_numpy(), lw=0.8, color="tab:green")
+    ax1.plot(prices["date"].to_numpy(), prices["price_cny"].to_numpy(), lw=0.8, color="tab:green")
     ax1.set_title("CEA daily close (CNY/tCO2e)")
     ax1.axhline(105.66, ls=":", color="grey")
     for name, path in paths.items():
