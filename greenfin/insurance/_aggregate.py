@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
+from scipy import fft as sp_fft
 
 from greenfin._typing import FloatArray
 from greenfin.errors import SpecError, param_error
@@ -53,6 +54,7 @@ FrequencyT = Poisson | NegativeBinomial | Binomial | ZeroModified
 Method = Literal["panjer", "fft", "mc"]
 
 _RESCALE = 1e250
+_ALIAS_TOL = 1e-8  # unpadded FFT kept only if the top eighth of the grid holds less mass (wrap-around <~ 1e-8)
 _FFT_TILT = 20.0  # total tilt theta * fft_size: wrapped mass is damped by exp(-20) ~ 2e-9
 
 
@@ -549,19 +551,34 @@ def _panjer(freq: FrequencyT, f: FloatArray, n: int) -> FloatArray:
     return _panjer_ab0(freq, f, n)
 
 
-def _fft(freq: FrequencyT, f: FloatArray, n: int, pad: int, tilt: bool) -> FloatArray:
-    size = 1 << math.ceil(math.log2(max(pad * n, f.size, 2)))
+def _fft_once(freq: FrequencyT, f: FloatArray, n: int, size: int, tilt: bool) -> FloatArray:
     fp = np.zeros(size)
     fp[: f.size] = f
     theta = _FFT_TILT / size if tilt else 0.0
     if theta:
         fp *= np.exp(-theta * np.arange(size))
-    phi = np.fft.rfft(fp)
-    g = np.fft.irfft(pgf(freq, phi), size)[:n]
+    phi = sp_fft.rfft(fp, workers=-1)
+    g: FloatArray = sp_fft.irfft(pgf(freq, phi), size, workers=-1)[:n]
     if theta:
         g *= np.exp(theta * np.arange(n))
-    out: FloatArray = np.maximum(g, 0.0)
-    return out
+    return g
+
+
+def _fft(freq: FrequencyT, f: FloatArray, n: int, pad: int | None, tilt: bool) -> tuple[FloatArray, int, bool]:
+    """FFT aggregate; ``pad=None`` first tries no padding and keeps it only if the top eighth of the grid is empty.
+
+    Mass of S beyond the grid wraps around onto its low nodes. Without padding the result is kept only when the
+    top eighth of the grid holds less than 1e-8 of mass (the tail has died out well inside the grid); otherwise
+    the transform is redone on a 2x zero-padded, exponentially tilted grid (wrapped mass damped by e^-20).
+    """
+    base = 1 << math.ceil(math.log2(max(n, f.size, 2)))
+    if pad is None:
+        g = _fft_once(freq, f, n, base, False)
+        if float(np.abs(g[n - max(n // 8, 1) :]).sum()) < _ALIAS_TOL and float(g.min()) > -1e-12:
+            return np.maximum(g, 0.0), base, False
+        pad = 2
+    size = 1 << math.ceil(math.log2(max(pad * n, f.size, 2)))
+    return np.maximum(_fft_once(freq, f, n, size, tilt), 0.0), size, tilt
 
 
 def panjer_exact(
@@ -670,7 +687,7 @@ def aggregate(
     bracket: bool = True,
     paths: int = 1_000_000,
     seed: int | None = 20260630,
-    pad: int = 2,
+    pad: int | None = None,
     tilt: bool = True,
 ) -> AggregateResult:
     """Aggregate loss distribution by Panjer recursion, FFT or seeded Monte Carlo.
@@ -695,8 +712,9 @@ def aggregate(
         Monte Carlo paths.
     seed : int or None
         Monte Carlo seed.
-    pad : int
-        FFT zero-padding factor (>= 1).
+    pad : int or None
+        FFT zero-padding factor (>= 1); None (default) pads 2x with tilting unless the unpadded result shows
+        the tail has died out inside the grid (top eighth below 1e-8).
     tilt : bool
         Exponential tilting against wrap-around in the FFT.
 
@@ -738,13 +756,19 @@ def aggregate(
         )
     if nodes < 2 or nodes > 1 << 26:
         raise param_error("aggregate", "nodes", "an integer in [2, 2^26]", nodes, "Use a power of two, e.g. 16384.")
-    if pad < 1:
+    if pad is not None and pad < 1:
         raise param_error("aggregate", "pad", "an integer >= 1", pad, "Use pad=2.")
     h = _default_step(freq, sev, nodes) if step is None else float(step)
 
+    fft_used: dict[str, Any] = {}
+
     def run(disc: DiscretizationMethod) -> tuple[LatticeDistribution, Any]:
         d = discretize(sev, h, nodes, disc)
-        g = _panjer(freq, d.pmf, nodes) if method == "panjer" else _fft(freq, d.pmf, nodes, pad, tilt)
+        if method == "panjer":
+            return LatticeDistribution(_panjer(freq, d.pmf, nodes), h), d
+        g, size, tilted = _fft(freq, d.pmf, nodes, pad, tilt)
+        fft_used.setdefault("fft_size", size)
+        fft_used.setdefault("tilt", _FFT_TILT if tilted else 0.0)
         return LatticeDistribution(g, h), d
 
     central, d = run(discretization)
@@ -768,6 +792,6 @@ def aggregate(
         "p_zero_exact": p_zero,
     }
     if method == "fft":
-        info["fft_size"] = 1 << math.ceil(math.log2(max(pad * nodes, 2)))
-        info["tilt"] = _FFT_TILT if tilt else 0.0
+        info.update(fft_used)
+        info["fft_padding"] = "none (top eighth of the grid empty)" if fft_used["fft_size"] <= nodes else "2x + tilt"
     return AggregateResult(method=method, central=central, lower=lower, upper=upper, info=info, exact_lattice=exact)

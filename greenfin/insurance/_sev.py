@@ -195,6 +195,29 @@ def _atoms(sev: Empirical | DiscreteSeverity | Excess) -> tuple[FloatArray, Floa
     return v[order], p[order] / p.sum()
 
 
+def _fast_cdf_sf(sev: SeverityT, x: FloatArray) -> tuple[FloatArray, FloatArray] | None:
+    """``(F(x), S(x))`` from scipy.special for the closed-form families (no rv_frozen overhead)."""
+    x = np.asarray(x, dtype=np.float64)
+    pos = np.maximum(x, 0.0)
+    if isinstance(sev, LogNormal):
+        with np.errstate(divide="ignore"):
+            z = (np.log(pos) - sev.mu) / sev.sigma
+        return special.ndtr(z), special.ndtr(-z)
+    if isinstance(sev, Exponential):
+        y = pos / sev.mean
+        return -np.expm1(-y), np.exp(-y)
+    if isinstance(sev, Weibull):
+        y = (pos / sev.scale) ** sev.shape
+        return -np.expm1(-y), np.exp(-y)
+    if isinstance(sev, Gamma):
+        y = pos / sev.scale
+        return special.gammainc(sev.shape, y), special.gammaincc(sev.shape, y)
+    if isinstance(sev, Pareto):
+        log_s = sev.alpha * (math.log(sev.theta) - np.log(pos + sev.theta))
+        return -np.expm1(log_s), np.exp(log_s)
+    return None
+
+
 def sev_cdf(sev: SeverityT, x: FloatArray) -> FloatArray:
     """Distribution function ``F(x) = P(X <= x)``.
 
@@ -210,6 +233,9 @@ def sev_cdf(sev: SeverityT, x: FloatArray) -> FloatArray:
     numpy.ndarray of float64
         ``F(x)``.
     """
+    fast = _fast_cdf_sf(sev, x)
+    if fast is not None:
+        return np.where(np.asarray(x) < 0, 0.0, fast[0])
     if isinstance(sev, Excess) and _frozen(sev.base) is not None:
         d = sev.deductible
         return (
@@ -240,6 +266,9 @@ def sev_sf(sev: SeverityT, x: FloatArray) -> FloatArray:
     numpy.ndarray of float64
         ``S(x)``.
     """
+    fast = _fast_cdf_sf(sev, x)
+    if fast is not None:
+        return np.where(np.asarray(x) < 0, 1.0, fast[1])
     if isinstance(sev, Excess) and _frozen(sev.base) is not None:
         return np.asarray(
             np.where(np.asarray(x) < 0, 1.0, sev_sf(sev.base, sev.deductible + np.maximum(x, 0.0)) / _excess_sd(sev)),
@@ -298,8 +327,9 @@ def _first_moment_split(sev: SeverityT, x: FloatArray) -> tuple[FloatArray, Floa
         y = x / sev.scale
         return m * special.gammainc(sev.shape + 1.0, y), m * special.gammaincc(sev.shape + 1.0, y)
     if isinstance(sev, Exponential):
-        y = x / sev.mean
-        return sev.mean * special.gammainc(2.0, y), sev.mean * special.gammaincc(2.0, y)
+        y = np.maximum(x, 0.0) / sev.mean
+        e = np.exp(-y)
+        return sev.mean * (-np.expm1(-y) - y * e), sev.mean * e * (1.0 + y)
     if isinstance(sev, Weibull):
         m = sev.scale * math.gamma(1.0 + 1.0 / sev.shape)
         y = (x / sev.scale) ** sev.shape
@@ -332,12 +362,20 @@ def _tail_integrals(sev: SeverityT, edges: FloatArray) -> FloatArray:
         below = np.concatenate([[0.0], np.cumsum(vals * probs)])[np.searchsorted(vals, edges, side="right")]
         lev = below + edges * sev_sf(sev, edges)
         return np.asarray(np.maximum(np.diff(lev), 0.0), dtype=np.float64)
-    a, b = edges[:-1], edges[1:]
-    lo_a, hi_a = _first_moment_split(sev, a)
-    lo_b, hi_b = _first_moment_split(sev, b)
-    use_upper = sev_cdf(sev, a) > 0.5
-    partial = np.where(use_upper, hi_a - hi_b, lo_b - lo_a)
-    out: FloatArray = np.maximum(b * sev_sf(sev, b) - a * sev_sf(sev, a) + partial, 0.0)
+    lo, hi = _first_moment_split(sev, edges)  # each special function evaluated once per edge
+    fast = _fast_cdf_sf(sev, edges)
+    f, s = fast if fast is not None else (sev_cdf(sev, edges), sev_sf(sev, edges))
+    partial = np.where(f[:-1] > 0.5, hi[:-1] - hi[1:], lo[1:] - lo[:-1])
+    xs = edges * s
+    out: FloatArray = np.maximum(xs[1:] - xs[:-1] + partial, 0.0)
+    return out
+
+
+def _masses_on_edges(sev: SeverityT, edges: FloatArray) -> FloatArray:
+    """``F(e_{j+1}) - F(e_j)`` for consecutive edges, each of F and S evaluated once."""
+    fast = _fast_cdf_sf(sev, edges)
+    f, s = fast if fast is not None else (sev_cdf(sev, edges), sev_sf(sev, edges))
+    out: FloatArray = np.maximum(np.where(f[:-1] > 0.5, s[:-1] - s[1:], f[1:] - f[:-1]), 0.0)
     return out
 
 
@@ -440,17 +478,17 @@ def discretize(
     if method == "rounding":
         f = np.empty(nodes)
         f[0] = float(sev_cdf(sev, np.array([0.5 * step]))[0])
-        f[1:-1] = _mass_between(sev, grid[1:-1] - 0.5 * step, grid[1:-1] + 0.5 * step)
+        f[1:-1] = _masses_on_edges(sev, step * (np.arange(nodes - 1, dtype=np.float64) + 0.5))
         tail = float(sev_sf(sev, np.array([grid[-1] - 0.5 * step]))[0])
     elif method == "lower":
         f = np.empty(nodes)
-        f[:-1] = _mass_between(sev, grid[:-1], grid[1:])
+        f[:-1] = _masses_on_edges(sev, grid)
         f[0] += float(sev_cdf(sev, np.array([0.0]))[0])
         tail = float(sev_sf(sev, np.array([grid[-1]]))[0])
     elif method == "upper":
         f = np.empty(nodes)
         f[0] = float(sev_cdf(sev, np.array([0.0]))[0])
-        f[1:-1] = _mass_between(sev, grid[:-2], grid[1:-1])
+        f[1:-1] = _masses_on_edges(sev, grid[:-1])
         tail = float(sev_sf(sev, np.array([grid[-2]]))[0])
     else:
         integrals = _tail_integrals(sev, grid)  # I_0 .. I_{n-2}

@@ -265,3 +265,39 @@ def test_stop_loss_is_decreasing_and_convex_in_the_retention(lam: float, d: list
     # convexity: the chord lies above the function
     w = (c - b) / (c - a)
     assert sb <= w * sa + (1 - w) * sc + 1e-9
+
+
+@pytest.mark.reference
+def test_compound_poisson_textbook_example() -> None:
+    """Compound Poisson, lambda = 0.8, claim sizes 1, 2, 3 w.p. 0.25, 0.375, 0.375: f_S(0..6) by the
+    compound Poisson recursion f(x) = (lambda/x) sum_j j p(j) f(x - j) (Bowers et al., *Actuarial Mathematics*,
+    2nd ed., 1997, §12.4-12.5; six printed decimals)."""
+    lam, p = 0.8, {1: 0.25, 2: 0.375, 3: 0.375}
+    f = [math.exp(-lam)]
+    for x in range(1, 7):
+        f.append(lam / x * sum(j * pj * f[x - j] for j, pj in p.items() if x - j >= 0))
+    sev = DiscreteSeverity(values=(1.0, 2.0, 3.0), probs=(0.25, 0.375, 0.375))
+    got = aggregate(Poisson(lam=lam), sev, method="panjer", nodes=7).central.pmf
+    assert f[0] == pytest.approx(0.449329, abs=5e-7)
+    assert f[1] == pytest.approx(0.089866, abs=5e-7)
+    assert f[2] == pytest.approx(0.143785, abs=5e-7)
+    np.testing.assert_allclose(got, f, atol=5e-7)
+
+
+def test_layer_cost_is_the_difference_of_stop_losses_and_mc_agrees() -> None:
+    freq, sev = Poisson(lam=2.0), Gamma(shape=2.0, scale=1.0)
+    lat = aggregate(freq, sev, method="fft", nodes=4096, step=0.02, bracket=False).central
+    mc = aggregate(freq, sev, method="mc", paths=200_000, seed=3).central
+    d, width = 4.0, 3.0
+    assert lat.layer_cost(d, width) == pytest.approx(lat.stop_loss(d) - lat.stop_loss(d + width))
+    se = np.clip(mc.samples - d, 0, width).std() / math.sqrt(mc.paths)
+    assert abs(mc.layer_cost(d, width) - lat.layer_cost(d, width)) < 4 * se + 1e-3
+
+
+def test_zero_truncated_count_has_no_zero_claims() -> None:
+    zt = ZeroModified(base=NegativeBinomial(r=2.0, p=0.5), p0=0.0)
+    sev = DiscreteSeverity(values=(1.0,), probs=(1.0,))
+    pmf = aggregate(zt, sev, method="panjer", nodes=200).central.pmf
+    assert pmf[0] == pytest.approx(0.0, abs=1e-15)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+    assert float(np.arange(200) @ pmf) == pytest.approx(zt.mean, rel=1e-9)
