@@ -139,7 +139,11 @@ class CleanUpCall(BaseModel):
 
 
 class OpenPeriod(BaseModel):
-    """Open period (开放期): investors may put (回售) and the coupon may be reset (票面利率调整) at a payment date."""
+    """Open period (开放期): investor put (回售), issuer call (赎回) and coupon reset (票面利率调整) at a payment date.
+
+    Puts and calls redeem the open classes at par with cash from outside the pool (``put_funded_by``); the
+    share put and whether the call is exercised are scenario choices (:class:`Scenario`).
+    """
 
     model_config = _CFG
     period: int = Field(ge=1, description="Payment period of the open date.")
@@ -298,6 +302,10 @@ class Scenario(BaseModel):
     delay_periods: int = Field(default=0, ge=0, le=24, description="Collections arrive this many periods late.")
     downgrade_period: int | None = Field(default=None, ge=1, description="Period of an originator/provider downgrade.")
     put_share: float = Field(default=0.0, ge=0, le=1, description="Share of putable notes put at each open period.")
+    call_at_open: bool = Field(
+        default=False,
+        description="Issuer exercises its call (赎回) at the open periods: the open classes are redeemed.",
+    )
 
 
 class DealSpec(BaseModel):

@@ -140,7 +140,7 @@ def _scenario_arrays(scenarios: Sequence[Scenario]) -> dict[str, np.ndarray]:
         "haircut": np.array([s.cash_haircut for s in scenarios]),
         "delay": np.array([s.delay_periods for s in scenarios], dtype=np.int64),
         "downgrade": np.array([-1 if s.downgrade_period is None else s.downgrade_period for s in scenarios]),
-        "put": np.array([s.put_share for s in scenarios]),
+        "put": np.array([1.0 if s.call_at_open else s.put_share for s in scenarios]),
     }
 
 
@@ -376,6 +376,7 @@ class DealResult:
             "payment_date": list(self.dates),
             "collections_cny": a["swept"][scenario],
             "pool_balance_cny": a["pool_balance"][scenario],
+            "excess_spread_cny": a["excess_spread"][scenario],
             "cumulative_default_rate": a["cum_default"][scenario],
             "state": [("normal", "accelerated", "enforcement")[int(x)] for x in a["state"][scenario]],
             "fast_sweep": a["fast_sweep"][scenario].astype(bool),
@@ -793,6 +794,7 @@ def run_waterfall(
         "dist_close",
         "cum_default",
         "pool_balance",
+        "excess_spread",
     ):
         run.alloc(name, (s, periods))
     run.alloc("state", (s, periods), np.int64)
@@ -905,6 +907,9 @@ def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int) -> N
     out["residual"][p] = led.residual
     out["int_short"][p] = run.ishort
     out["swept"][p] = swept
+    # 超额利差: interest collected (net income for income pools) less senior fees and note interest due
+    interest_in = np.where(run.called, 0.0, run.interest_t[p])
+    out["excess_spread"][p] = interest_in - led.fee_due.sum(axis=1) - led.int_due.sum(axis=1)
     out["call"][p] = call
     out["put_funding"][p] = put_funding
     out["draw_support"][p] = led.draw_support

@@ -197,3 +197,17 @@ def test_payment_dates_roll_on_the_calendar(hydro_deal: DealSpec) -> None:
     res = run_deal(hydro_deal)
     assert all(d.weekday() < 5 for d in res.dates)
     assert res.dates[0] == dt.date(2026, 10, 15)
+
+
+def test_issuer_call_at_open_period_redeems_the_open_classes(hydro_deal: DealSpec) -> None:
+    res = run_deal(hydro_deal, [Scenario(name="call", call_at_open=True)])
+    a = res.arrays
+    op = hydro_deal.open_periods[0]
+    idx = [[t.name for t in hydro_deal.tranches].index(n) for n in op.tranches]
+    assert np.all(a["balance"][0, op.period - 1, idx] < 1e-6)
+    assert a["put_funding"][0, op.period - 1] == pytest.approx(a["balance_open"][0, op.period - 1, idx].sum())
+
+
+def test_excess_spread_is_reported(eco_deal: DealSpec) -> None:
+    periods = run_deal(eco_deal).deal_periods(0)
+    assert float(periods["excess_spread_cny"][0]) > 0

@@ -163,3 +163,23 @@ def test_age_comes_from_wam() -> None:
     smm = 1 - 0.94 ** (1 / 12)
     sched = 100e6 - first["exp_am_cny"]
     assert first["vol_prepay_cny"] == pytest.approx(sched * smm, rel=1e-12)
+
+
+SF20 = {  # (PSA %, SDA %): cumulative defaults in % of the original balance, printed to 2 decimals
+    (100, 50): 1.56,
+    (100, 300): 8.97,
+    (150, 100): 2.78,
+    (200, 150): 3.74,
+    (300, 200): 4.11,
+    (500, 300): 4.35,
+}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("speeds", "printed"), sorted(SF20.items()))
+def test_sf20_cumulative_default_matrix(speeds: tuple[int, int], printed: float) -> None:
+    """SF-20 cumulative-default matrix (new 8 % 30-year pool, 12-month lag, 20 % severity, advancing):
+    sum of new defaults / original balance, printed in % to 2 decimals (tolerance 0.005 points)."""
+    psa, sda = speeds
+    out = _run(PrepaySpec(kind="psa", value=float(psa)), DefaultSpec(kind="sda", value=float(sda)))
+    assert float(out["new_def_cny"].sum()) / 1e6 == pytest.approx(printed, abs=0.005 + 1e-9)
