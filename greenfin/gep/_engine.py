@@ -974,22 +974,24 @@ class _Split:
         cum = np.multiply(ws, self.scale[g0] if one else self.scale[sc])
         np.cumsum(cum, out=cum)
         if one:
-            cum += self.cum[g0]
+            if self.cum[g0]:
+                cum += self.cum[g0]
         else:
             base = np.concatenate(([0.0], cum))[ch.starts]
             cum -= np.repeat(base - self.cum[ch.gid], ch.sizes)
         ends = ch.starts + ch.sizes - 1
         self.cum[ch.gid] = cum[ends]
-        cum += 0.5
-        np.floor(cum, out=cum)
-        np.minimum(cum, float(self.total[g0]) if one else self.total[sc].astype(np.float64), out=cum)
-        c = cum.astype(np.int64)
+        np.rint(cum, out=cum)  # running rounded sum (integers held exactly in float64 below 2**53)
+        if np.any(cum[ends] > self.total[ch.gid]):  # float drift past the total: clip (rare)
+            np.minimum(cum, float(self.total[g0]) if one else self.total[sc].astype(np.float64), out=cum)
         last = self.seen[ch.gid] + ch.sizes == self.counts[ch.gid]
-        c[ends[last]] = self.total[ch.gid[last]]
-        fen = np.empty_like(c)
-        fen[1:] = c[1:] - c[:-1]
-        fen[ch.starts] = c[ch.starts] - self.c[ch.gid]
-        self.c[ch.gid] = c[ends]
+        cum[ends[last]] = self.total[ch.gid[last]]
+        prev_start = cum[ch.starts] - self.c[ch.gid]
+        self.c[ch.gid] = cum[ends].astype(np.int64)
+        diff = np.empty_like(cum)
+        np.subtract(cum[1:], cum[:-1], out=diff[1:])
+        diff[ch.starts] = prev_start
+        fen = diff.astype(np.int64)
         self.seen[ch.gid] += ch.sizes
         if ch.order is None:
             return fen
@@ -1129,9 +1131,7 @@ def account_parcels(
     cols, cls = _chunk_arrays(df)
     pq = _parcel_quantities(rs, cols, cls)
     n_reg = len(regions)
-    q: dict[str, FloatArray] = {
-        kk: np.bincount(codes, weights=v, minlength=n_reg).astype(np.float64) for kk, v in pq.items()
-    }
+    q: dict[str, FloatArray] = {kk: _group_sum(codes, v, n_reg) for kk, v in pq.items()}
     notes = [
         f"Parcel accounts of {n:,} parcels under {rs.id} (v{rs.version}); parcel values sum exactly (in fen) "
         "to the region account."
@@ -1142,16 +1142,27 @@ def account_parcels(
         rs, yr, q, regions, raw_keys=set(raw), notes=notes, gdp=raw.get("gdp.gdp_yuan")
     )
     counts = np.bincount(codes, minlength=n_reg).astype(np.int64)
-    area_sum = np.bincount(codes, weights=cols["area_ha"], minlength=n_reg).astype(np.float64)
-    wsums: dict[str, FloatArray] = {
-        ind: np.bincount(
-            codes, weights=_parcel_weights(rs, ind, pq, account.prices, cols["area_ha"], cls), minlength=n_reg
-        ).astype(np.float64)
-        for ind in region_fen
-    }
-    splits, fallback, extra = _make_splits(region_fen, wsums, area_sum, counts)
-    frame = _parcel_frame(df, rs, pq, cols, cls, _chunk_groups(codes), splits, fallback, account.prices)
+    area_sum = _group_sum(codes, cols["area_ha"], n_reg)
+    frame, extra = _parcel_frame(
+        df,
+        rs,
+        pq,
+        cols,
+        cls,
+        _chunk_groups(codes),
+        account.prices,
+        region_fen=region_fen,
+        area_sum=area_sum,
+        counts=counts,
+    )
     return replace(account, parcels=frame, notes=(*account.notes, *extra))
+
+
+def _group_sum(codes: IntArray, values: FloatArray, n_reg: int) -> FloatArray:
+    if n_reg == 1:
+        return np.array([float(values.sum())])
+    out: FloatArray = np.bincount(codes, weights=values, minlength=n_reg).astype(np.float64)
+    return out
 
 
 def _chunk_arrays(df: pl.DataFrame) -> tuple[dict[str, FloatArray], IntArray]:
@@ -1188,30 +1199,46 @@ def _parcel_frame(
     cols: Mapping[str, FloatArray],
     cls: IntArray,
     ch: _Chunk,
-    splits: Mapping[str, _Split],
-    fallback: Mapping[str, FloatArray],
     prices: Mapping[str, Any],
-) -> pl.DataFrame:
+    *,
+    splits: dict[str, _Split] | None = None,
+    fallback: dict[str, FloatArray] | None = None,
+    region_fen: Mapping[str, IntArray] | None = None,
+    area_sum: FloatArray | None = None,
+    counts: IntArray | None = None,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Parcel values of one chunk; builds the splits on the fly for a single-chunk (whole-table) account."""
     from greenfin.gep._realisable import load_realisable
 
     real = load_realisable()
     n = df.height
     area = cols["area_ha"]
     out: dict[str, Any] = {}
-    gep_fen = np.zeros(n, dtype=np.int64)
     cat_fen = {c: np.zeros(n, dtype=np.int64) for c in CATEGORIES}
     realisable = np.zeros(n)
-    for ind, sp in splits.items():
+    extra: list[str] = []
+    inds = list(splits) if splits is not None else list(region_fen or {})
+    for ind in inds:
         w = _parcel_weights(rs, ind, pq, prices, area, cls)
-        if ind in fallback:
-            w = w + area * fallback[ind][ch.codes]
+        if splits is None:
+            if region_fen is None or area_sum is None or counts is None:  # pragma: no cover - internal misuse
+                raise SpecError("_parcel_frame needs region_fen, area_sum and counts without splits.")
+            one, fb, notes = _make_splits(
+                {ind: region_fen[ind]}, {ind: _group_sum(ch.codes, w, area_sum.size)}, area_sum, counts
+            )
+            sp, fbi = one[ind], fb.get(ind)
+            extra += notes
+        else:
+            sp, fbi = splits[ind], (fallback or {}).get(ind)
+        if fbi is not None:
+            w = w + area * fbi[ch.codes]
         fen = sp.split(w, ch)
         out[f"{ind}_cny"] = fen / 100.0
-        gep_fen += fen
         cat_fen[INDICATORS[ind].category] += fen
         share = real[ind].share
         if share:
             realisable += fen * (share / 100.0)
+    gep_fen = cat_fen["material"] + cat_fen["regulating"] + cat_fen["cultural"]
     base = [c for c in ("parcel_id", "village_id", "township_id", "land_class", "area_ha") if c in df.columns]
     frame = df.select(base).with_columns(
         *[pl.Series(name, arr) for name, arr in out.items()],
@@ -1222,7 +1249,7 @@ def _parcel_frame(
     )
     if "carbon_sequestration.co2_t" in pq:
         frame = frame.with_columns(pl.Series("carbon_tco2e", pq["carbon_sequestration.co2_t"]))
-    return frame
+    return frame, extra
 
 
 def account_parcels_chunked(
@@ -1330,7 +1357,9 @@ def account_parcels_chunked(
     for k_chunk, frame in enumerate(chunks()):
         df, codes, cols, cls = read(k_chunk, frame)
         pq = _parcel_quantities(rs, cols, cls)
-        out = _parcel_frame(df, rs, pq, cols, cls, _chunk_groups(codes), splits, fallback, account.prices)
+        out, _ = _parcel_frame(
+            df, rs, pq, cols, cls, _chunk_groups(codes), account.prices, splits=splits, fallback=fallback
+        )
         if sink is not None:
             sink(out)
     for ind, sp in splits.items():
