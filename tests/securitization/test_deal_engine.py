@@ -211,3 +211,13 @@ def test_issuer_call_at_open_period_redeems_the_open_classes(hydro_deal: DealSpe
 def test_excess_spread_is_reported(eco_deal: DealSpec) -> None:
     periods = run_deal(eco_deal).deal_periods(0)
     assert float(periods["excess_spread_cny"][0]) > 0
+
+
+def test_sweep_lag_and_accelerated_sweep(hydro_deal: DealSpec) -> None:
+    res = run_deal(hydro_deal, [Scenario(), Scenario(name="downgrade", downgrade_period=1)])
+    swept = res.arrays["swept"]
+    col = deal_collections(hydro_deal)
+    assert swept[0, 0] == 0.0  # normal: one quarter in the supervised account (监管账户)
+    assert swept[0, 1] == pytest.approx(col.total[0, 0])
+    assert swept[1, 0] == pytest.approx(col.total[0, 0])  # 加速归集: swept at once after the downgrade
+    assert res.arrays["fast_sweep"][1].all()
