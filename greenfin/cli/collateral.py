@@ -151,6 +151,9 @@ def stress(
     as_of: AsOfOpt = None,
     prices: PricesOpt = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (optional).")] = None,
+    loan_paths: Annotated[
+        bool, typer.Option("--loan-paths", help="Also write the LTV path of every loan (loans x steps rows).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Stress the collateral: LTV path of the portfolio and of each loan, and the loans that breach.
@@ -164,7 +167,7 @@ def stress(
         task = bar.add_task("Stressing · 压力测试", total=2)
         spec = load_scenario(scenario)
         assessed, day = _assess(rights, as_of, prices, strict=False)
-        result = stress_collateral(assessed, spec)
+        result = stress_collateral(assessed, spec, loan_paths=loan_paths)
         bar.update(task, completed=1)
         breaching = result.loans.filter(result.loans["breach"])
         summary: dict[str, Any] = {
@@ -178,7 +181,10 @@ def stress(
             "portfolio_ltv_path": [round(x, 4) for x in result.path["ltv"].to_list()],
         }
         if out is not None:
-            _write(out, {"stress_path": result.path, "stress_loans": result.loans}, summary)
+            frames = {"stress_path": result.path, "stress_loans": result.loans}
+            if result.loan_paths is not None:
+                frames["stress_loan_paths"] = result.loan_paths
+            _write(out, frames, summary)
             summary["out"] = str(out)
         bar.update(task, completed=2, description="Done · 完成")
     emit(summary, as_json=as_json, title=f"Collateral stress · 压力测试: {spec.name}")

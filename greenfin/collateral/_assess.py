@@ -170,7 +170,8 @@ def assess_collateral(
 
     ``H = 1 - (1-H_price)(1-H_liquidity)(1-H_legal)(1-H_physical)``; H_price is the q-quantile drawdown over
     the type's liquidation horizon, from the right's price history when one is given (``price_series``;
-    ``cea`` for allowances) else from the stated volatility. H_liquidity is lower for forest backed by a
+    ``cea`` for allowances) else from a stated volatility (the row's ``price_volatility_per_year``, or the
+    type's value in data/haircuts.json). H_liquidity is lower for forest backed by a
     收储 agency, H_physical lower when insurance is in force, H_legal higher for an unregistered pledge.
     The advance rate is the stricter of ``1 - H`` and the policy caps (type, stand class, tier; 林权 hard
     cap 60%); max loan = value x advance rate; tenor may not pass the right's remaining term.
@@ -234,7 +235,9 @@ def assess_collateral(
     types = codes(frame["right_type"], TYPE_CODE)
     insured = frame["insured"].fill_null(False).to_numpy()
     horizon = _per_type("liquidation_horizon_days", types)
-    h_price, basis = _price_haircut(frame, as_of, checked, horizon, _per_type("price_volatility_per_year", types))
+    stated_vol = frame["price_volatility_per_year"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    vol = np.where(np.isnan(stated_vol), _per_type("price_volatility_per_year", types), stated_vol)
+    h_price, basis = _price_haircut(frame, as_of, checked, horizon, vol)
     h_liq = _per_type("h_liquidity", types)
     storage = frame["storage_agency"].fill_null(False).to_numpy() & (types == TYPE_CODE["forest_right"])
     h_liq[storage] = fval("haircuts", "forest_right.h_liquidity_with_storage_agency")

@@ -88,6 +88,9 @@ RIGHTS_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
     ColumnSpec(name="payer", kind="str", required=False, nullable=True, description="payer of the cash flow"),
     ColumnSpec(name="visitors_per_year", required=False, nullable=True, ge=0.0, description="visitors per year"),
     ColumnSpec(name="ticket_price_cny", required=False, nullable=True, ge=0.0, description="ticket price"),
+    ColumnSpec(
+        name="price_volatility_per_year", required=False, nullable=True, ge=0.0, description="stated volatility"
+    ),
     ColumnSpec(name="loan_cny", required=False, nullable=True, ge=0.0, description="outstanding secured loan"),
     ColumnSpec(name="loan_tenor_years", required=False, nullable=True, gt=0.0, description="requested tenor"),
 )

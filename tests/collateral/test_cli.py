@@ -84,6 +84,7 @@ def test_stress_by_name(tmp_path: Path) -> None:
             "cea-2024-25",
             "--out",
             str(tmp_path),
+            "--loan-paths",
             "--json",
         ],
     )
@@ -91,6 +92,8 @@ def test_stress_by_name(tmp_path: Path) -> None:
     summary = json.loads(res.output)
     assert summary["breaching_loans"] > 0
     assert (tmp_path / "stress_loans.parquet").is_file()
+    paths = pl.read_parquet(tmp_path / "stress_loan_paths.parquet")
+    assert paths.height == summary["loans"] * 10
 
 
 def test_registry_commands(tmp_path: Path) -> None:

@@ -277,3 +277,15 @@ def test_realisable_cash_flows_drop_non_realisable_gep() -> None:
         )
     )
     assert value_rights(rights, as_of=AS_OF)["value_cny"][0] > 0
+
+
+def test_stated_volatility_overrides_the_type_default() -> None:
+    base = right("water_right", permit_quantity_per_year=1e6, unit_price_cny=1.0)
+    out = assess_collateral(
+        frame(dict(base, right_id="a"), dict(base, right_id="b", price_volatility_per_year=0.6)), as_of=AS_OF
+    )
+    q = fval("haircuts", "drawdown_quantile")
+    days = np.array([fval("haircuts", "water_right.liquidation_horizon_days")])
+    assert out["h_price"][1] == pytest.approx(float(volatility_drawdown(np.array([0.6]), days, q)[0]))
+    assert out["h_price"][1] > out["h_price"][0]
+    assert out["max_loan_cny"][1] <= out["max_loan_cny"][0]
