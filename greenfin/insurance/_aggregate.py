@@ -514,24 +514,29 @@ def _panjer_ab0(freq: Poisson | NegativeBinomial | Binomial, f: FloatArray, n: i
     nonzero = np.flatnonzero(f)
     m = min(int(nonzero[-1]) + 1 if nonzero.size else 1, n)  # O(n m): only the severity's support counts
     fj = np.ascontiguousarray(f[1:m])
-    jf = np.arange(1, m, dtype=np.float64) * fj
-    g = np.zeros(n)
+    coef = np.vstack([a * fj, b * np.arange(1, m, dtype=np.float64) * fj])  # rows: a f_j and b j f_j
+    # g is kept reversed in `rev` (rev[n - 1 - s] = g_s) so that g_{s-1}, ..., g_{s-k} is a contiguous slice
+    # and each step is one BLAS matrix-vector product.
+    rev = np.zeros(n)
     log_scale = 0.0
     if log_g0 > -700.0:
-        g[0] = math.exp(log_g0)
+        rev[n - 1] = math.exp(log_g0)
     else:
-        g[0], log_scale = 1.0, log_g0
+        rev[n - 1], log_scale = 1.0, log_g0
     if m <= 1:  # all claims are zero: S = 0
-        g[0] = 1.0
-        return g
+        rev[n - 1] = 1.0
+        return rev[::-1].copy()
+    inv_denom = 1.0 / denom
     for s in range(1, n):
-        k = min(s, m - 1)
-        past = g[s - 1 :: -1][:k] if s - 1 >= 0 else g[:0]
-        val = (a * float(fj[:k] @ past) + (b / s) * float(jf[:k] @ past)) / denom
-        g[s] = val
+        k = s if s < m else m - 1
+        start = n - s
+        parts = coef[:, :k] @ rev[start : start + k]
+        val = (parts[0] + parts[1] / s) * inv_denom
+        rev[start - 1] = val
         if abs(val) > _RESCALE:
-            g[: s + 1] /= _RESCALE
+            rev[start - 1 :] /= _RESCALE
             log_scale += math.log(_RESCALE)
+    g = rev[::-1].copy()
     if log_scale != 0.0:
         with np.errstate(divide="ignore"):
             g = np.sign(g) * np.exp(np.log(np.abs(g)) + log_scale)

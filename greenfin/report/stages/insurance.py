@@ -26,6 +26,7 @@ from greenfin.insurance import (
 )
 from greenfin.report._model import Figure, KeyFigure, Section, Table, figure_png
 from greenfin.report.demo import DemoContext
+from greenfin.units import money_label, yuan_to
 
 ORDER = 60
 KEY = "insurance"
@@ -92,21 +93,21 @@ def _figures(forest: Any, crop: pl.DataFrame) -> tuple[Figure, ...]:
     ax.set_ylabel("premium per mu (CNY)")
     ax.set_title("Forest premium per mu by forest type")
     ax.tick_params(axis="x", rotation=60, labelsize=7)
-    figs.append(Figure("insurance_premium_per_mu", "Premium per mu by forest type · 分林种亩均保费", figure_png(fig)))
+    figs.append(Figure("premium_per_mu", "Premium per mu by forest type · 分林种亩均保费", figure_png(fig)))
 
     dist = forest.aggregate.central
     cdf = np.cumsum(dist.pmf)
     top = int(np.searchsorted(cdf, 0.9995)) + 1
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.plot(dist.x[:top] / 1e6, 1.0 - cdf[:top], color="#1565c0")
+    ax.plot(yuan_to(dist.x[:top], "wan_yuan"), 1.0 - cdf[:top], color="#1565c0")
     ax.set_yscale("log")
-    var = forest.summary["var_995_cny"] / 1e6
-    ax.axvline(var, color="#c62828", linestyle="--", label=f"VaR 99.5% = {var:.2f} m CNY")
-    ax.set_xlabel("annual indemnity (million CNY)")
+    var = float(yuan_to([forest.summary["var_995_cny"]], "wan_yuan")[0])
+    ax.axvline(var, color="#c62828", linestyle="--", label=f"VaR 99.5% = {var:,.0f} x 1e4 CNY")
+    ax.set_xlabel("annual indemnity (1e4 CNY)")
     ax.set_ylabel("P(S > x)")
     ax.set_title("Forest portfolio aggregate loss (FFT, with regional freeze/snow cat)")
     ax.legend()
-    figs.append(Figure("insurance_aggregate_loss", "Aggregate loss exceedance · 累计赔款超越概率", figure_png(fig)))
+    figs.append(Figure("aggregate_loss", "Aggregate loss exceedance · 累计赔款超越概率", figure_png(fig)))
 
     county = crop.filter(pl.col("farm_id") == "county").sort("coverage")
     fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -116,7 +117,7 @@ def _figures(forest: Any, crop: pl.DataFrame) -> tuple[Figure, ...]:
     ax.set_ylabel("pure rate (%)")
     ax.set_title("Rice cover: rate vs coverage (county average yield)")
     ax.legend()
-    figs.append(Figure("insurance_rate_vs_coverage", "Rate vs coverage · 费率与保障水平", figure_png(fig)))
+    figs.append(Figure("rate_vs_coverage", "Rate vs coverage · 费率与保障水平", figure_png(fig)))
     return tuple(figs)
 
 
@@ -194,7 +195,11 @@ def run(ctx: DemoContext) -> Section:
     key = [
         KeyFigure("Forest premium", "森林保险保费", f"{s['premium_cny']:,.0f} CNY"),
         KeyFigure("Forest gross rate", "森林保险费率", f"{s['gross_rate'] * 1000:.2f} ‰"),
-        KeyFigure("Forest 1-in-200 loss", "200年一遇赔款", f"{s['var_995_cny'] / 1e4:,.1f} 万元"),
+        KeyFigure(
+            "Forest 1-in-200 loss",
+            "200年一遇赔款",
+            f"{float(yuan_to([s['var_995_cny']], 'wan_yuan')[0]):,.1f} {money_label('wan_yuan')}",
+        ),
         KeyFigure("Rice full-cost rate @ 80 %", "水稻完全成本费率(80%)", f"{rate_80['full_cost_rate'][0]:.2%}"),
         KeyFigure("Rice income rate @ 80 %", "水稻收入保险费率(80%)", f"{rate_80['income_rate'][0]:.2%}"),
         KeyFigure("Index burn rate", "指数保险历史赔付率", f"{index.summary['burn_rate']:.2%}"),
