@@ -7,6 +7,7 @@ error                                   status  detail sent to the caller
 ``ConvergenceError``
 ``ConflictError``, ``NotFittedError``   409     the greenfin message
 request validation (pydantic)           422     one entry per invalid field in ``errors``
+``OverflowError`` (extreme inputs)      422     a fixed sentence; logged server-side as a warning
 ``HTTPException`` (401, 403, 404, ...)  as is   its detail
 body larger than the limit              413     the limit
 anything else                           500     a fixed sentence and the request id; logged server-side
@@ -231,6 +232,17 @@ def _loc(parts: Sequence[Any]) -> tuple[str | int, ...]:
     return tuple(p if isinstance(p, int) else str(p) for p in parts)
 
 
+async def _on_overflow(request: Request, exc: Exception) -> JSONResponse:
+    _log.warning("arithmetic overflow", exc_info=exc)
+    return problem_response(
+        422,
+        "A number in the request is too large (or too small) to compute with: the calculation overflowed. "
+        "Use values of realistic size.",
+        instance=request.url.path,
+        kind="numeric-overflow",
+    )
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = tuple(
@@ -281,6 +293,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(GreenfinError, _on_greenfin_error)
     app.add_exception_handler(NotFittedError, _on_greenfin_error)
+    app.add_exception_handler(OverflowError, _on_overflow)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(IdempotentReplay, _on_replay)

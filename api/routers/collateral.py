@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from api.deps import AuditedWriteDep, BankDep, StoreDep, WriteDep, require_owner
 from api.errors import PROBLEM_RESPONSES, problem_doc
+from api.routers._common import finite_row
 from greenfin.collateral import assess_collateral
 from greenfin.money import fen_to_yuan, yuan_to_fen
 from greenfin.store import PledgeRegistry
@@ -137,15 +138,19 @@ class ValuationPublic(BaseModel):
     refusal_reason: str | None = Field(description="Why refused, else null.")
     insured: bool | None = Field(description="Insurance in force.")
     loan_cny: float | None = Field(description="Outstanding loan from the input.")
+    current_ltv: float | None = Field(default=None, description="loan_cny / value_cny when a loan is given.")
+    margin_action: str | None = Field(default=None, description="Margin action for the current LTV, if any.")
 
 
 @router.post("/collateral/valuations", operation_id="value_right", response_model=ValuationPublic)
 def value_right(req: ValuationRequest, _bank: BankDep) -> ValuationPublic:
     """Value one right: appraised value, haircuts, caps, maximum loan and tenor (refusals are flagged)."""
     frame = pl.DataFrame([req.right.model_dump(exclude_none=True)])
-    return ValuationPublic.model_validate(
-        assess_collateral(frame, as_of=req.as_of, on_refusal="flag", source="request body.right").row(0, named=True)
-    )
+    row = assess_collateral(frame, as_of=req.as_of, on_refusal="flag", source="request body.right").row(0, named=True)
+    return ValuationPublic.model_validate({k: v for k, v in finite_row(row).items() if k in _VALUATION_FIELDS})
+
+
+_VALUATION_FIELDS = frozenset(ValuationPublic.model_fields)
 
 
 class RightRegistration(BaseModel):

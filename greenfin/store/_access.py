@@ -46,6 +46,7 @@ __all__ = [
     "Principal",
     "RecordOwner",
     "Role",
+    "StoredModel",
     "Tenant",
     "actor_of",
     "append_audit",
@@ -53,10 +54,12 @@ __all__ = [
     "claim_record",
     "create_tenant",
     "get_idempotent",
+    "get_model_files",
     "issue_key",
     "owner_of",
     "revoke_key",
     "save_idempotent",
+    "save_model_files",
 ]
 
 Role = Literal["bank", "insurer", "finance_office", "admin"]
@@ -120,6 +123,20 @@ class IdempotencyRecord(Base):
     path: Mapped[str] = mapped_column(String(500))
     status_code: Mapped[int] = mapped_column(Integer)
     response_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class StoredModel(Base):
+    """A fitted scoring model of one tenant, stored as its saved artefact files (JSON / LightGBM text)."""
+
+    __tablename__ = "api_models"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "model_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("api_tenants.id"))
+    model_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    files_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -495,3 +512,74 @@ def append_audit(
         )
     )
     session.flush()
+
+
+def save_model_files(
+    session: Session, tenant_id: str, model_id: str, *, kind: str, files: dict[str, str]
+) -> StoredModel:
+    """Store a tenant's saved model (the text of its artefact files); a model id is never overwritten.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        The session of the write.
+    tenant_id : str
+        Owner.
+    model_id : str
+        The tenant's name for the model.
+    kind : str
+        Model kind from its manifest (e.g. ``scorecard``).
+    files : dict of str to str
+        File name to file text (``manifest.json``, ``model.json``, ``booster.txt``, ...).
+
+    Returns
+    -------
+    StoredModel
+        The stored row.
+
+    Raises
+    ------
+    ConflictError
+        If the tenant already has a model with that id (upload it under a new id: models are immutable).
+    """
+    blob = json.dumps(files, ensure_ascii=False, sort_keys=True)
+    if session.get(StoredModel, (tenant_id, model_id)) is not None:
+        raise ConflictError(f"Model {model_id!r} already exists; models are immutable, upload under a new id.")
+    row = StoredModel(
+        tenant_id=tenant_id,
+        model_id=model_id,
+        kind=kind,
+        content_sha256=hashlib.sha256(blob.encode()).hexdigest(),
+        files_json=blob,
+        created_at=_now(),
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"Model {model_id!r} was uploaded concurrently; use a new id.") from exc
+    return row
+
+
+def get_model_files(session: Session, tenant_id: str, model_id: str) -> tuple[str, dict[str, str]] | None:
+    """A tenant's stored model: its content digest and files, or None.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        Open session.
+    tenant_id : str
+        Owner (another tenant's model with the same id is never returned).
+    model_id : str
+        The model id.
+
+    Returns
+    -------
+    tuple of (str, dict) or None
+        ``(content_sha256, files)``.
+    """
+    row = session.get(StoredModel, (tenant_id, model_id))
+    if row is None:
+        return None
+    files: dict[str, str] = json.loads(row.files_json)
+    return row.content_sha256, files

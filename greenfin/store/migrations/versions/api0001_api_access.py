@@ -1,4 +1,4 @@
-"""api access: tenants, hashed API keys, record owners, idempotency records
+"""api access: tenants, hashed API keys, record owners, idempotency records, stored scoring models
 
 Revision ID: api0001
 Revises: 0001
@@ -81,9 +81,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "idempotency_key", name=op.f("pk_api_idempotency")),
     )
+    op.create_table(
+        "api_models",
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("model_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("files_json", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id"], ["api_tenants.id"], name=op.f("fk_api_models_tenant_id_api_tenants")),
+        sa.PrimaryKeyConstraint("tenant_id", "model_id", name=op.f("pk_api_models")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_models")
     op.drop_table("api_idempotency")
     with op.batch_alter_table("api_record_owners", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_record_owners_tenant_id"))
