@@ -143,6 +143,8 @@ def main() -> None:
             parcels=n,
             indicators=acc.county.height,
             seconds=round(sec, 3),
+            cpu_seconds_per_run=round(cpu, 3),
+            load_average_1min=os.getloadavg()[0],
             peak_mb=round(peak / 2**20),
             gep_yi_cny=round(acc.total_cny / 1e8, 2),
             parcels_sum_exact=exact,

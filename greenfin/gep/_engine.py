@@ -10,6 +10,7 @@ region add up to the region account exactly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
@@ -1218,21 +1219,40 @@ def _parcel_frame(
     realisable = np.zeros(n)
     extra: list[str] = []
     inds = list(splits) if splits is not None else list(region_fen or {})
-    for ind in inds:
-        w = _parcel_weights(rs, ind, pq, prices, area, cls)
+
+    def one(ind: str) -> tuple[IntArray | None, list[str]]:
         if splits is None:
             if region_fen is None or area_sum is None or counts is None:  # pragma: no cover - internal misuse
                 raise SpecError("_parcel_frame needs region_fen, area_sum and counts without splits.")
-            one, fb, notes = _make_splits(
+            if not region_fen[ind].any():
+                return None, []  # nothing to allocate
+        elif not splits[ind].total.any():
+            splits[ind].seen += np.bincount(ch.codes, minlength=splits[ind].seen.size)
+            return None, []
+        w = _parcel_weights(rs, ind, pq, prices, area, cls)
+        notes: list[str] = []
+        if splits is None:
+            assert region_fen is not None  # checked above
+            assert area_sum is not None
+            assert counts is not None
+            made, fb, notes = _make_splits(
                 {ind: region_fen[ind]}, {ind: _group_sum(ch.codes, w, area_sum.size)}, area_sum, counts
             )
-            sp, fbi = one[ind], fb.get(ind)
-            extra += notes
+            sp, fbi = made[ind], fb.get(ind)
         else:
             sp, fbi = splits[ind], (fallback or {}).get(ind)
         if fbi is not None:
             w = w + area * fbi[ch.codes]
-        fen = sp.split(w, ch)
+        return sp.split(w, ch), notes
+
+    # indicators are independent: two threads (numpy releases the GIL in these array operations)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(one, inds))
+    for ind, (fen, notes) in zip(inds, results, strict=True):
+        extra += notes
+        if fen is None:
+            out[f"{ind}_cny"] = np.zeros(n)
+            continue
         out[f"{ind}_cny"] = fen / 100.0
         cat_fen[INDICATORS[ind].category] += fen
         share = real[ind].share
