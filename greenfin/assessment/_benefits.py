@@ -259,7 +259,9 @@ def attribute_benefits(
     return BenefitResult(per_loan, by_bank, by_sector, double, used)
 
 
-def financed_emissions(loans: pl.DataFrame | pl.LazyFrame, *, factors: ParamTable | None = None) -> EmissionsResult:
+def financed_emissions(
+    loans: pl.DataFrame | pl.LazyFrame, *, factors: ParamTable | None = None, keep_loans: bool = True
+) -> EmissionsResult:
     """PCAF financed emissions of every loan, with attribution factors and data-quality scores 1-5.
 
     Parameters
@@ -269,11 +271,14 @@ def financed_emissions(loans: pl.DataFrame | pl.LazyFrame, *, factors: ParamTabl
         ``evic_or_equity_plus_debt_cny, borrower_scope1_tco2e, borrower_scope2_tco2e, pcaf_dq_score``.
     factors : ParamTable or None
         Sector intensities and attribution-factor cap; default :func:`load_pcaf_factors`.
+    keep_loans : bool, default True
+        Keep the loan-level table; with False only the totals are computed (``loans`` is empty), which keeps
+        memory flat for books of tens of millions of loans.
 
     Returns
     -------
     EmissionsResult
-        Loan-level emissions and totals per bank and per sector.
+        Loan-level emissions (unless ``keep_loans`` is False) and totals per bank and per sector.
 
     Raises
     ------
@@ -353,19 +358,6 @@ def financed_emissions(loans: pl.DataFrame | pl.LazyFrame, *, factors: ParamTabl
         )
         .drop("_raw_af", "_intensity")
     )
-    per_loan = out.collect()
-    bad = per_loan.filter(
-        pl.col("emissions_reported")
-        & (pl.col("evic_or_equity_plus_debt_cny").is_null() | pl.col("pcaf_dq_score").is_null())
-    )
-    if bad.height:
-        raise DataError(
-            f"loan {bad['loan_id'][0]} reports borrower emissions but lacks evic_or_equity_plus_debt_cny or "
-            "pcaf_dq_score; give both (PCAF needs the attribution denominator and a 1-5 score) or leave the "
-            "emissions empty to use the sector factor.",
-            source="loans",
-            column="evic_or_equity_plus_debt_cny",
-        )
     dq = ((pl.col("pcaf_dq_score") * pl.col("balance_cny")).sum() / pl.col("balance_cny").sum()).alias(
         "pcaf_dq_score_weighted"
     )
@@ -376,6 +368,30 @@ def financed_emissions(loans: pl.DataFrame | pl.LazyFrame, *, factors: ParamTabl
         dq,
         pl.col("emissions_reported").mean().alias("share_reported"),
     )
-    by_bank = per_loan.group_by("bank_code", "quarter").agg(*aggs).sort("quarter", "bank_code")
-    by_sector = per_loan.group_by("quarter", "sector").agg(*aggs).sort("quarter", "sector")
+    if keep_loans:
+        per_loan = out.collect()
+        source: pl.LazyFrame = per_loan.lazy()
+    else:  # aggregates only: nothing loan-sized is materialised (large books)
+        per_loan = pl.DataFrame(schema=out.collect_schema())
+        source = out
+    bad, by_bank, by_sector = pl.collect_all(
+        [
+            source.filter(
+                pl.col("emissions_reported")
+                & (pl.col("evic_or_equity_plus_debt_cny").is_null() | pl.col("pcaf_dq_score").is_null())
+            )
+            .select("loan_id")
+            .head(1),
+            source.group_by("bank_code", "quarter").agg(*aggs).sort("quarter", "bank_code"),
+            source.group_by("quarter", "sector").agg(*aggs).sort("quarter", "sector"),
+        ]
+    )
+    if bad.height:
+        raise DataError(
+            f"loan {bad['loan_id'][0]} reports borrower emissions but lacks evic_or_equity_plus_debt_cny or "
+            "pcaf_dq_score; give both (PCAF needs the attribution denominator and a 1-5 score) or leave the "
+            "emissions empty to use the sector factor.",
+            source="loans",
+            column="evic_or_equity_plus_debt_cny",
+        )
     return EmissionsResult(per_loan, by_bank, by_sector)

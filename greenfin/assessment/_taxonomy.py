@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -254,30 +254,16 @@ def crosswalk_code(code: str, to_version: str) -> tuple[str | None, str]:
 
 
 @lru_cache(maxsize=8)
-def _mapping_table(to_version: str) -> pl.DataFrame:
+def _mapping(to_version: str) -> tuple[dict[str, str | None], dict[str, str], dict[str, int]]:
+    """Code -> target code, code -> mapping kind, code -> index of the code's own catalogue."""
     tax = load_taxonomy()
-    rows: list[dict[str, Any]] = []
-    effective = tax.catalogue(to_version).effective_from
+    target: dict[str, str | None] = {}
+    kind: dict[str, str] = {}
+    own: dict[str, int] = {}
     for code, version in tax.codes().items():
-        del version
-        target, kind = crosswalk_code(code, to_version)
-        rows.append(
-            {
-                "taxonomy_code": code,
-                "category_code": target,
-                "crosswalk_mapping": kind,
-                "_target_effective": effective,
-            }
-        )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "taxonomy_code": pl.String,
-            "category_code": pl.String,
-            "crosswalk_mapping": pl.String,
-            "_target_effective": pl.Date,
-        },
-    )
+        target[code], kind[code] = crosswalk_code(code, to_version)
+        own[code] = TAXONOMY_VERSIONS.index(version)
+    return target, kind, own
 
 
 def _version_in_force() -> pl.Expr:
@@ -346,24 +332,26 @@ def classify_loans(
                 row=row,
             )
     lazy = loans.lazy()
-    mapping = _mapping_table(to_version).lazy()
+    target, kind, own = _mapping(to_version)
+    effective = tax.catalogue(to_version).effective_from
     eco = list(eco_product_right_types())
     order = {v: i for i, v in enumerate(TAXONOMY_VERSIONS)}
+    code = pl.col("taxonomy_code")
+    # dictionary lookups rather than a join: no column of the (possibly 10-million-row) table is copied
     out = (
-        lazy.join(mapping, on="taxonomy_code", how="left", maintain_order="left")
-        .with_columns(_version_in_force())
+        lazy.with_columns(
+            code.replace_strict(target, default=None, return_dtype=pl.String).alias("category_code"),
+            code.replace_strict(kind, default=None, return_dtype=pl.String).alias("crosswalk_mapping"),
+            _version_in_force(),
+        )
         .with_columns(
             (
-                pl.col("taxonomy_code").str.split(".").list.first().replace_strict(order, default=None)
-                < pl.col("version_at_approval").replace_strict(order, default=None)
+                code.replace_strict(own, default=None, return_dtype=pl.Int8)
+                < pl.col("version_at_approval").replace_strict(order, default=None, return_dtype=pl.Int8)
             )
             .fill_null(False)
             .alias("stale_label"),
-            (
-                pl.col("green_flag")
-                & pl.col("category_code").is_null()
-                & (pl.col("approval_date") < pl.col("_target_effective"))
-            )
+            (pl.col("green_flag") & pl.col("category_code").is_null() & (pl.col("approval_date") < effective))
             .fill_null(False)
             .alias("grandfathered"),
         )
@@ -374,6 +362,5 @@ def classify_loans(
             pl.col("collateral_type").is_in(eco).fill_null(False).alias("eco_product_flag"),
             pl.when(pl.col("green_flag")).then(pl.col("category_code")).otherwise(None).alias("category_code"),
         )
-        .drop("_target_effective")
     )
     return out.collect() if isinstance(loans, pl.DataFrame) else out

@@ -144,3 +144,13 @@ def test_sample_benefits_and_emissions_totals(sample_loans: pl.DataFrame) -> Non
     e = financed_emissions(sample_loans)
     assert e.by_bank["financed_tco2e"].sum() == pytest.approx(e.by_sector["financed_tco2e"].sum())
     assert e.loans["pcaf_dq_score"].is_between(1, 5).all()
+
+
+def test_emissions_totals_without_loan_table_match(sample_loans: pl.DataFrame) -> None:
+    full = financed_emissions(sample_loans)
+    lean = financed_emissions(sample_loans.lazy(), keep_loans=False)
+    assert lean.loans.height == 0
+    from polars.testing import assert_frame_equal
+
+    assert_frame_equal(lean.by_bank, full.by_bank, rel_tol=1e-12)  # summation order may differ by an ulp
+    assert_frame_equal(lean.by_sector, full.by_sector, rel_tol=1e-12)
