@@ -581,6 +581,7 @@ def _project(  # one SF recursion; splitting it would hide the formulas' order
     mdr_table = None if a.default.vector is not None else _speed_table(a.default.kind, a.default.value, max_age)
     age0_int = age0.astype(np.int64)
     term_int = term.astype(np.int64)
+    tail_start = term_int - lag
     s_start = sched.factor(age0, step=False)
     s_prev = s_start
     inv_start = np.where(s_start > 0, 1.0 / np.where(s_start > 0, s_start, 1.0), 0.0)
@@ -601,8 +602,8 @@ def _project(  # one SF recursion; splitting it would hide the formulas' order
         month_int = age0_int + k
         month = month_int.astype(np.float64)
         s_now = sched.factor(month, step=True)
-        safe_prev = np.where(s_prev > 0, s_prev, 1.0)
-        q = np.where(s_prev > 0, s_now / safe_prev, 0.0)
+        alive = s_prev > 0
+        q = np.divide(s_now, s_prev, out=np.zeros(n), where=alive)
         smm = (
             smm_table[np.minimum(month_int, max_age)]
             if smm_table is not None
@@ -615,7 +616,7 @@ def _project(  # one SF recursion; splitting it would hide the formulas' order
         )
         smm = _scale_annual(smm, prepay_multiple)
         mdr_raw = _scale_annual(mdr_raw, default_multiple)
-        mdr = np.where(month_int > term_int - lag, 0.0, mdr_raw)  # zero-default tail: last L months [SF-19]
+        mdr = np.where(month_int > tail_start, 0.0, mdr_raw)  # zero-default tail: last L months [SF-19]
         new_def = perf * mdr
         vol = perf * q * smm
         one_q = 1.0 - q
@@ -639,7 +640,11 @@ def _project(  # one SF recursion; splitting it would hide the formulas' order
         cash = act_am + am_def + vol + recov + (exp_int if a.advancing else act_int)
         fcl = new_def + fcl - adb - am_def
         perf = perf - new_def - vol - act_am
-        ring_x[slot] = new_def / safe_prev if a.advancing else new_def
+        if a.advancing:
+            np.divide(new_def, s_prev, out=ring_x[slot], where=alive)
+            ring_x[slot][~alive] = 0.0
+        else:
+            ring_x[slot] = new_def
         ring_nd[slot] = new_def
         values = {
             "perf_bal": perf,
