@@ -453,6 +453,7 @@ def _summary(
         "fund_paid_var99_cny": float(np.quantile(shared["fund_paid"], 0.99)),
         "p_fund_exhausted": float(shared["exhausted"].mean()),
         "p_lending_stopped": float(shared["stopped"].mean()),
+        "expected_years_lending": float(shared["years_lending"].mean()),
         "expected_top_up_cny": float(shared["top_up"].mean()),
         "fiscal_cost_per_yuan_credit": float(shared["fund_paid"].mean()) / credit_years if credit_years > 0 else 0.0,
         "max_book_by_multiple_cny": spec.max_book_cny,
@@ -550,8 +551,11 @@ def simulate_fund(
     -------
     FundResult
         ``summary`` (expected and 99% losses of book, bank and fund; probability the fund is exhausted;
-        probability lending stops; fiscal cost per yuan of credit-year; how far the book can grow before the
-        multiple or the fund's 95% loss capacity binds), ``scenarios``, ``slices`` and ``quantiles``.
+        probability the NPL trigger stops lending and the expected years of lending before it; fiscal cost
+        per yuan of credit-year; how far the book can grow before the multiple or the fund's 95% loss
+        capacity binds: ``max_book_by_fund_cny = fund / (fund share × q95 loss rate)``, since the NPL ratio
+        itself does not change with the size of a book of the same mix), ``scenarios``, ``slices`` and
+        ``quantiles``.
 
     Raises
     ------
