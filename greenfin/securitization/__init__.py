@@ -59,6 +59,7 @@ from greenfin.securitization._income import (
     HydroIncome,
     TourismIncome,
     WaterSupplyIncome,
+    carbon_sink_from_gep,
     hydro_from_history,
     simulate_income,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "Trigger",
     "WaterSupplyIncome",
     "break_even",
+    "carbon_sink_from_gep",
     "cpr_to_smm",
     "deal_collections",
     "hydro_from_history",

@@ -31,6 +31,7 @@ __all__ = [
     "IncomeSpec",
     "TourismIncome",
     "WaterSupplyIncome",
+    "carbon_sink_from_gep",
     "hydro_from_history",
     "simulate_income",
 ]
@@ -354,5 +355,69 @@ def hydro_from_history(
         inflow_ar1=ar1,
         tariff_cny_per_kwh=tariff_cny_per_kwh,
         curtailment_share=curtailment_share,
+        opex_cny_per_month=opex_cny_per_month,
+    )
+
+
+def carbon_sink_from_gep(
+    rule_set: str,
+    *,
+    year: int,
+    sequestration_tco2e_per_year: float,
+    verification_months: int,
+    issuance_lag_months: int,
+    price_drift_per_year: float,
+    price_vol_per_year: float,
+    reversal_prob_per_year: float,
+    reversal_share: float,
+    opex_cny_per_month: float,
+) -> CarbonSinkIncome:
+    """A :class:`CarbonSinkIncome` whose starting price is the GEP rule set's carbon price (greenfin.gep).
+
+    Parameters
+    ----------
+    rule_set : str
+        GEP rule set id, e.g. ``"national-2022"`` (see :func:`greenfin.gep.list_rules`).
+    year : int
+        Price year the rule set's carbon price is deflated to.
+    sequestration_tco2e_per_year, verification_months, issuance_lag_months : float, int, int
+        Physical driver, see :class:`CarbonSinkIncome` (e.g. the parcels' ``carbon_sequestration`` in t CO2).
+    price_drift_per_year, price_vol_per_year, reversal_prob_per_year, reversal_share, opex_cny_per_month : float
+        See :class:`CarbonSinkIncome`.
+
+    Returns
+    -------
+    CarbonSinkIncome
+        The income model.
+
+    Raises
+    ------
+    SpecError
+        If the rule set's carbon price is not in yuan per tonne of CO2.
+
+    Examples
+    --------
+    >>> m = carbon_sink_from_gep("national-2022", year=2025, sequestration_tco2e_per_year=1e4, verification_months=12,
+    ...     issuance_lag_months=6, price_drift_per_year=0.0, price_vol_per_year=0.2, reversal_prob_per_year=0.01,
+    ...     reversal_share=0.5, opex_cny_per_month=0.0)
+    >>> m.price_cny_per_tco2e > 0
+    True
+    """
+    from greenfin.gep import load_rules
+
+    rules = load_rules(rule_set)
+    key = "carbon_sequestration.carbon_price"
+    unit = str(rules.param(key).unit).replace(" ", "").lower()
+    if unit not in ("yuan/tco2", "yuan/tco2e"):
+        raise SpecError(f"Rule set {rule_set!r} prices carbon in {unit!r}; carbon_sink_from_gep needs yuan per t CO2.")
+    return CarbonSinkIncome(
+        sequestration_tco2e_per_year=sequestration_tco2e_per_year,
+        verification_months=verification_months,
+        issuance_lag_months=issuance_lag_months,
+        price_cny_per_tco2e=float(rules.price(key, year)),
+        price_drift_per_year=price_drift_per_year,
+        price_vol_per_year=price_vol_per_year,
+        reversal_prob_per_year=reversal_prob_per_year,
+        reversal_share=reversal_share,
         opex_cny_per_month=opex_cny_per_month,
     )

@@ -147,3 +147,24 @@ def test_stress_grid_and_regulator_pack(hydro_deal: DealSpec, tmp_path: Path) ->
     assert (tmp_path / "pack" / "regulator_pack.xlsx").stat().st_size > 0
     deal_meta = pl.read_csv(tmp_path / "pack" / "deal.csv")
     assert "weekends" in deal_meta["value"].to_list()  # the holiday-table choice is recorded
+
+
+def test_carbon_sink_price_from_the_gep_rule_set() -> None:
+    from greenfin.gep import load_rules
+    from greenfin.securitization import carbon_sink_from_gep
+
+    m = carbon_sink_from_gep(
+        "national-2022",
+        year=2025,
+        sequestration_tco2e_per_year=1e4,
+        verification_months=12,
+        issuance_lag_months=6,
+        price_drift_per_year=0.0,
+        price_vol_per_year=0.0,
+        reversal_prob_per_year=0.0,
+        reversal_share=0.0,
+        opex_cny_per_month=0.0,
+    )
+    assert m.price_cny_per_tco2e == pytest.approx(
+        load_rules("national-2022").price("carbon_sequestration.carbon_price", 2025)
+    )

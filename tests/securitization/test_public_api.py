@@ -33,6 +33,7 @@ EXPECTED = {
     "Trigger",
     "WaterSupplyIncome",
     "break_even",
+    "carbon_sink_from_gep",
     "cpr_to_smm",
     "deal_collections",
     "hydro_from_history",
