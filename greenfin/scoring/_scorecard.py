@@ -218,14 +218,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
         if candidates:
             wmat = self._woe(binner, idx, candidates)
             sd = wmat.std(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                corr = np.nan_to_num(np.corrcoef(wmat, rowvar=False).reshape(len(candidates), len(candidates)))
             for j, f in enumerate(candidates):
                 if sd[j] == 0:
                     iterations.append({"step": "drop", "feature": f, "reason": "constant WOE"})
                     continue
                 clash = None
                 for g in kept:
-                    i = candidates.index(g)
-                    r = float(np.corrcoef(wmat[:, j], wmat[:, i])[0, 1])
+                    r = float(corr[j, candidates.index(g)])
                     if abs(r) >= float(self.max_corr):
                         clash = (g, r)
                         break
@@ -244,7 +245,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
         return kept
 
     def _lr(self, tol: float = 1e-8) -> LogisticRegression:
-        return LogisticRegression(C=float(self.C), max_iter=1000, tol=tol)
+        # newton-cholesky: a few Newton steps, fast for many rows and few WOE columns
+        return LogisticRegression(C=float(self.C), max_iter=1000, tol=tol, solver="newton-cholesky")
 
     def _stepwise(
         self,
