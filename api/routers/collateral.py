@@ -68,6 +68,9 @@ class RightIn(BaseModel):
     forest_category: str | None = Field(default=None, max_length=32, description="公益林 or 商品林.")
     allowance_tco2e: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="CEA quantity, tCO2e.")
     price_series: str | None = Field(default=None, max_length=64, description="Price series name.")
+    price_volatility_per_year: float | None = Field(
+        default=None, ge=0.0, le=10.0, allow_inf_nan=False, description="Annual price volatility (fraction)."
+    )
     annual_sink_tco2e: float | None = Field(
         default=None, ge=0.0, allow_inf_nan=False, description="Carbon-sink credits per year, tCO2e."
     )
