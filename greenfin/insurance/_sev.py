@@ -362,6 +362,10 @@ def _tail_integrals(sev: SeverityT, edges: FloatArray) -> FloatArray:
         below = np.concatenate([[0.0], np.cumsum(vals * probs)])[np.searchsorted(vals, edges, side="right")]
         lev = below + edges * sev_sf(sev, edges)
         return np.asarray(np.maximum(np.diff(lev), 0.0), dtype=np.float64)
+    if isinstance(sev, Exponential):  # closed form: ∫_a^b e^{-t/m} dt = m e^{-a/m} (1 - e^{-(b-a)/m})
+        sa = np.exp(-edges[:-1] / sev.mean)
+        expo: FloatArray = sev.mean * sa * -np.expm1(-np.diff(edges) / sev.mean)
+        return expo
     lo, hi = _first_moment_split(sev, edges)  # each special function evaluated once per edge
     fast = _fast_cdf_sf(sev, edges)
     f, s = fast if fast is not None else (sev_cdf(sev, edges), sev_sf(sev, edges))
