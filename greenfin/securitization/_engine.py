@@ -589,9 +589,26 @@ def _draw(run: _Run, need: FloatArray, sources: tuple[str, ...], led: _Ledger) -
     return paid
 
 
-def _principal_due(run: _Run, p: int, names: tuple[str, ...], pt_left: FloatArray, force_all: BoolArray) -> FloatArray:
-    """Principal due this period for each named class, ``(S, len(names))``."""
+def _principal_due(
+    run: _Run, p: int, names: tuple[str, ...], pt_left: FloatArray, force_all: BoolArray, pro_rata: bool = False
+) -> FloatArray:
+    """Principal due this period for each named class, ``(S, len(names))``.
+
+    Pass-through classes share the deal-level pass-through amount ``pt_left`` in order (sequential) or in
+    proportion to their balances (pro rata).
+    """
     due = np.zeros((run.S, len(names)))
+    if pro_rata:
+        pt_idx = [
+            run.tidx[n]
+            for n in names
+            if run.spec.tranches[run.tidx[n]].target_balances_cny is None
+            and run.spec.tranches[run.tidx[n]].expected_maturity_period is None
+        ]
+        pt_bal = run.bal[:, pt_idx].sum(axis=1) if pt_idx else np.zeros(run.S)
+        pt_take = np.minimum(pt_left, pt_bal)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pt_ratio = np.where(pt_bal > 0, pt_take / np.where(pt_bal > 0, pt_bal, 1.0), 0.0)
     for i, name in enumerate(names):
         j = run.tidx[name]
         t = run.spec.tranches[j]
@@ -602,6 +619,8 @@ def _principal_due(run: _Run, p: int, names: tuple[str, ...], pt_left: FloatArra
             d = np.maximum(b - target, 0.0)
         elif t.expected_maturity_period is not None:
             d = b if p + 1 >= t.expected_maturity_period else np.zeros(run.S)
+        elif pro_rata:
+            d = b * pt_ratio
         else:
             d = np.minimum(b, pt_left)
             pt_left = pt_left - d
@@ -615,7 +634,7 @@ def _pay_principal(
 ) -> FloatArray:
     idx = [run.tidx[n] for n in step.tranches]
     force = run.called | (step.amount == "all")
-    due = _principal_due(run, p, step.tranches, pt_left.copy(), force) * active[:, None]
+    due = _principal_due(run, p, step.tranches, pt_left.copy(), force, step.mode == "pro_rata") * active[:, None]
     if step.mode == "sequential":
         for i, j in enumerate(idx):
             paid = _draw(run, due[:, i], step.sources, led)

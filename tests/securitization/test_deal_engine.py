@@ -221,3 +221,17 @@ def test_sweep_lag_and_accelerated_sweep(hydro_deal: DealSpec) -> None:
     assert swept[0, 1] == pytest.approx(col.total[0, 0])
     assert swept[1, 0] == pytest.approx(col.total[0, 0])  # 加速归集: swept at once after the downgrade
     assert res.arrays["fast_sweep"][1].all()
+
+
+def test_pro_rata_principal_splits_by_balance() -> None:
+    raw = _raw()
+    for step in raw["waterfalls"]["normal"]:
+        if step["kind"] == "pay_principal":
+            step["mode"] = "pro_rata"
+    res = run_deal(load_deal(raw))
+    a = res.arrays
+    paid = a["prin_paid"][0, 0]
+    opening = a["balance_open"][0, 0]
+    assert paid[0] > 0
+    assert paid[1] > 0
+    np.testing.assert_allclose(paid / opening, paid[0] / opening[0], rtol=1e-9)
