@@ -316,7 +316,11 @@ def stress(
         tables = regulator_pack(spec, out)
         bar.update(task, advance=1)
         el = monte_carlo_el(spec, n_scenarios=mc, seed=seed)
-        _write_tables(out, {"monte_carlo_el": el}, {"deal": spec.name, "mc": mc, "seed": seed})
+        _write_tables(
+            out,
+            {**tables, "monte_carlo_el": el},
+            {"deal": spec.name, "mc": mc, "seed": seed, "holiday_table_past_end": spec.past_end},
+        )
         bar.update(task, advance=1)
     be = tables["break_even"]
     emit(
