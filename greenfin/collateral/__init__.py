@@ -36,6 +36,7 @@ from greenfin.collateral._stress import (
     load_scenario,
     stress_collateral,
 )
+from greenfin.collateral._valuation import land_expectation_value
 
 __all__ = [
     "ASSESSMENT_SCHEMA",
@@ -48,6 +49,7 @@ __all__ = [
     "assess_collateral",
     "collateral_params",
     "drawdown_quantile",
+    "land_expectation_value",
     "list_scenarios",
     "load_scenario",
     "margin_action",

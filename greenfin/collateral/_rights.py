@@ -71,6 +71,7 @@ RIGHTS_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
     ColumnSpec(name="area_ha", required=False, nullable=True, ge=0.0, description="area in hectares"),
     ColumnSpec(name="species_group", kind="str", required=False, nullable=True, description="species group"),
     ColumnSpec(name="stand_age_years", required=False, nullable=True, ge=0.0, description="stand age in years"),
+    ColumnSpec(name="land_only", kind="bool", required=False, nullable=True, description="bare forest land"),
     ColumnSpec(name="forest_category", kind="str", required=False, nullable=True, description="公益林 or 商品林"),
     ColumnSpec(name="allowance_tco2e", required=False, nullable=True, ge=0.0, description="CEA quantity"),
     ColumnSpec(name="price_series", kind="str", required=False, nullable=True, description="price series name"),

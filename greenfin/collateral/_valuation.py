@@ -18,7 +18,7 @@ from greenfin.collateral._prices import last_price
 from greenfin.collateral._rights import PERMIT_TYPES, SPECIES, SPECIES_CODE, TYPE_CODE, codes, remaining_term_years
 from greenfin.errors import DataError
 
-__all__ = ["STAND_CLASSES", "forest_values", "sink_income_values", "value_frame"]
+__all__ = ["STAND_CLASSES", "forest_values", "land_expectation_value", "sink_income_values", "value_frame"]
 
 STAND_CLASSES: Final[tuple[str, ...]] = (
     "young",
@@ -31,6 +31,7 @@ STAND_CLASSES: Final[tuple[str, ...]] = (
     "peak_production",
     "declining",
     "past_production",
+    "forest_land",
 )
 """Stand classes (龄组 for timber; 产期 for economic forest) in the order of their integer codes."""
 
@@ -46,6 +47,7 @@ _POLICY_CLASS: Final[tuple[str, ...]] = (
     "mature",
     "middle",
     "young",
+    "forest_land",
 )
 
 METHODS: Final[dict[str, str]] = {  # key -> label; the key's position is its integer code
@@ -60,6 +62,8 @@ METHODS: Final[dict[str, str]] = {  # key -> label; the key's position is its in
     "one_year_rent": "one year of rent x area (transferred land, annual-rent limitation)",
     "realisable_npv": "NPV of realisable cash flows (never GEP itself)",
     "seasonal_ticket_npv": "visitors x ticket price, seasonal, with a shock, discounted",
+    "land_expectation_value": "林地期望价法 land expectation value (Faustmann; LY/T 2407-2015), within the term",
+    "rent_capitalisation": "年金资本化法 forest-land rent capitalised over the remaining term (LY/T 2407-2015)",
 }
 METHOD_KEYS: Final[tuple[str, ...]] = tuple(METHODS)
 _M: Final[dict[str, int]] = {k: i for i, k in enumerate(METHOD_KEYS)}
@@ -91,8 +95,86 @@ def _economic_income(species: str, age: FloatArray) -> FloatArray:
     return np.asarray(np.where((age > pre) & (age <= decline), inc * ramp * fall, 0.0), dtype=np.float64)
 
 
+def land_expectation_value(
+    harvest_cny: FloatArray | float,
+    establishment_cny: FloatArray | float,
+    annual_cost_cny: FloatArray | float,
+    rate: float,
+    rotation_years: FloatArray | float,
+    thinnings: tuple[tuple[float, FloatArray | float], ...] = (),
+) -> FloatArray:
+    """Land expectation value (林地期望价, Faustmann) of bare forest land under a perpetual rotation.
+
+    ``SEV = [A_u + sum_a D_a (1+p)^(u-a) - C (1+p)^u] / ((1+p)^u - 1) - v / p``
+
+    Parameters
+    ----------
+    harvest_cny : float or numpy.ndarray
+        Final-harvest net income A_u per unit area at rotation age u.
+    establishment_cny : float or numpy.ndarray
+        Establishment cost C at the start of each rotation.
+    annual_cost_cny : float or numpy.ndarray
+        Annual management cost v.
+    rate : float
+        Interest (investment-return) rate p, a fraction.
+    rotation_years : float or numpy.ndarray
+        Rotation length u in years.
+    thinnings : tuple of (age, income)
+        Thinning incomes D_a at ages a.
+
+    Returns
+    -------
+    numpy.ndarray
+        SEV per unit area (may be negative when the rotation does not pay).
+
+    References
+    ----------
+    LY/T 2407-2015 林地期望价法; 森林经理学 worked example (睦霖题库, www.274949.com/2911/t31487816.html).
+
+    Examples
+    --------
+    >>> round(float(land_expectation_value(30000.0, 1000.0, 300.0, 0.06, 30.0, ((20.0, 1000.0), (25.0, 2000.0)))), 1)
+    1055.4
+    """
+    u = np.asarray(rotation_years, dtype=np.float64)
+    grow = (1.0 + rate) ** u
+    income = np.asarray(harvest_cny, dtype=np.float64)
+    for age, thinning in thinnings:
+        income = income + np.asarray(thinning, dtype=np.float64) * (1.0 + rate) ** (u - age)
+    sev = (income - np.asarray(establishment_cny, dtype=np.float64) * grow) / (grow - 1.0)
+    return np.asarray(sev - np.asarray(annual_cost_cny, dtype=np.float64) / rate, dtype=np.float64)
+
+
+def _species_sev(name: str) -> float:
+    """SEV per ha of bare land planted with ``name`` (timber: harvest at rotation; economic: income cycle)."""
+    p = fval("forest", "investment_return_rate")
+    est = fval("forest", f"{name}.establishment_cost_cny_per_ha")
+    ann = fval("forest", f"{name}.annual_cost_cny_per_ha")
+    bounds = tval("forest", f"{name}.age_classes_years")
+    if sval("forest", f"{name}.kind") == "timber":
+        u = bounds[2] + 1.0
+        price = fval("forest", f"{name}.timber_price_cny_per_m3")
+        stump = fval("forest", f"{name}.outturn_rate") * (
+            price - fval("forest", f"{name}.harvest_cost_cny_per_m3") - fval("forest", "profit_rate") * price
+        )
+        harvest = float(_timber_volume(name, np.array([u]))[0]) * stump
+        return float(land_expectation_value(harvest, est, ann, p, u))
+    pre, cycle = bounds[0], bounds[3]
+    ages = np.arange(pre + 1.0, cycle + 1.0)
+    incomes = _economic_income(name, ages)
+    thinnings = tuple((float(a), float(i)) for a, i in zip(ages, incomes, strict=True))
+    # management cost only before production (production-stage incomes are net of it)
+    pre_cost = ann * ((1.0 + p) ** pre - 1.0) / p * (1.0 + p) ** (cycle - pre)
+    return float(land_expectation_value(-pre_cost, est, 0.0, p, cycle, thinnings))
+
+
 def forest_values(
-    species: np.ndarray, age: FloatArray, area_ha: FloatArray, remaining_years: FloatArray
+    species: np.ndarray,
+    age: FloatArray,
+    area_ha: FloatArray,
+    remaining_years: FloatArray,
+    land_only: np.ndarray | None = None,
+    land_rent_cny_per_ha: FloatArray | None = None,
 ) -> tuple[FloatArray, np.ndarray, np.ndarray]:
     """Appraised value of forest rights by stand age (LY/T 2407-2015), vectorised.
 
@@ -102,7 +184,9 @@ def forest_values(
     rotation age ``h = u``, or at the term end when that comes first and gives less; mature and
     over-mature stands by market-price back-calculation ``K V(a) s`` with stumpage
     ``s = outturn (W - C - F)``. Economic forest (bamboo, oil_tea): replacement cost before production,
-    then the income method over the productive years left within the term.
+    then the income method over the productive years left within the term. Bare forest land (``land_only``):
+    land expectation value per ha x ``(1 - (1+P)^-T)`` for the remaining term T, or, where a market land
+    rent is given, that rent capitalised over T (年金资本化法).
 
     Parameters
     ----------
@@ -114,6 +198,10 @@ def forest_values(
         Area in hectares.
     remaining_years : numpy.ndarray
         Remaining term of the forest right in years.
+    land_only : numpy.ndarray or None
+        True for a forest-land use right without standing timber (林地使用权).
+    land_rent_cny_per_ha : numpy.ndarray or None
+        Market forest-land rent per ha and year (NaN where unknown) for bare land.
 
     Returns
     -------
@@ -174,6 +262,15 @@ def forest_values(
                 income += np.where(live, _economic_income(name, a + year) / (1.0 + p) ** year, 0.0)
             per_ha = np.where(code == 5, _replacement_cost(name, a), income)
             meth = np.where(code == 5, _M["replacement_cost"], _M["income_method"])
+        if land_only is not None and land_only[m].any():
+            bare = land_only[m]
+            term_share = 1.0 - (1.0 + p) ** -rem
+            rent = np.full(a.shape[0], np.nan) if land_rent_cny_per_ha is None else land_rent_cny_per_ha[m]
+            by_rent = bare & ~np.isnan(rent)
+            capitalised = np.nan_to_num(rent) * term_share / p
+            per_ha = np.where(by_rent, capitalised, np.where(bare, max(_species_sev(name), 0.0) * term_share, per_ha))
+            code = np.where(bare, STAND_CLASSES.index("forest_land"), code)
+            meth = np.where(by_rent, _M["rent_capitalisation"], np.where(bare, _M["land_expectation_value"], meth))
         value[m] = k_adj * np.maximum(per_ha, 0.0) * area_ha[m]
         klass[m] = code
         method[m] = meth
@@ -327,7 +424,9 @@ def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None
 
     m = types == TYPE_CODE["forest_right"]
     if m.any():
-        v, k, meth = forest_values(species[m], age[m], area[m], rem[m])
+        bare = frame["land_only"].fill_null(False).to_numpy()
+        rent = _col(frame, "rent_cny_per_ha_per_year")
+        v, k, meth = forest_values(species[m], age[m], area[m], rem[m], bare[m], rent[m])
         value[m], klass[m], method[m] = v, k, meth
 
     m = types == TYPE_CODE["carbon_allowance"]

@@ -12,6 +12,7 @@ COLLATERAL = [
     "assess_collateral",
     "collateral_params",
     "drawdown_quantile",
+    "land_expectation_value",
     "list_scenarios",
     "load_scenario",
     "margin_action",

@@ -186,3 +186,20 @@ def test_forest_right_tiers(age: float, tier: str, cap: float) -> None:
     if cap == 0.0:
         assert out["binding_bound"][0] == "not_accepted"
         assert out["max_loan_cny"][0] == 0.0
+
+
+def test_land_expectation_value_worked_examples() -> None:
+    """林地期望价 (Faustmann) worked examples of a 森林经理学 exam bank, printed to 0.1 yuan.
+
+    (1) Larch, u=30, Au=30000, thinnings 1000 at 20 and 2000 at 25, C=1000, v=300, p=6% -> SEV 1055.4
+        (睦霖题库, www.274949.com/2911/t31487816.html).
+    (2) Larch, u=40, Au=54760, thinnings 2310/3120/3830 at 25/30/35, C=1280, v=300, p=6% -> annual land
+        income SEV x p ≈ 73.8 (m.274949.com/9323/t31487814.html; its intermediate 1229.275 used a rounded
+        denominator, so the printed annual figure is the one compared).
+    """
+    from greenfin.collateral._valuation import land_expectation_value
+
+    one = land_expectation_value(30000.0, 1000.0, 300.0, 0.06, 30.0, ((20.0, 1000.0), (25.0, 2000.0)))
+    assert float(one) == pytest.approx(1055.4, abs=0.05)
+    two = land_expectation_value(54760.0, 1280.0, 300.0, 0.06, 40.0, ((25.0, 2310.0), (30.0, 3120.0), (35.0, 3830.0)))
+    assert float(two) * 0.06 == pytest.approx(73.8, abs=0.05)

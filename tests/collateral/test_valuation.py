@@ -289,3 +289,26 @@ def test_stated_volatility_overrides_the_type_default() -> None:
     assert out["h_price"][1] == pytest.approx(float(volatility_drawdown(np.array([0.6]), days, q)[0]))
     assert out["h_price"][1] > out["h_price"][0]
     assert out["max_loan_cny"][1] <= out["max_loan_cny"][0]
+
+
+def test_bare_forest_land_by_rent_or_land_expectation_value() -> None:
+    from greenfin.collateral._valuation import _species_sev
+
+    base = right(
+        "forest_right",
+        area_ha=10.0,
+        species_group="chinese_fir",
+        stand_age_years=0.0,
+        land_only=True,
+        registry="real_estate",
+        term_end="2036-06-30",
+    )
+    rights = frame(dict(base, right_id="sev"), dict(base, right_id="rent", rent_cny_per_ha_per_year=300.0))
+    out = assess_collateral(rights, as_of=AS_OF)
+    p = fval("forest", "investment_return_rate")
+    share = 1 - (1 + p) ** -out["remaining_term_years"][0]
+    assert out["method"].to_list() == ["land_expectation_value", "rent_capitalisation"]
+    assert out["stand_class"].to_list() == ["forest_land", "forest_land"]
+    assert out["value_cny"][0] == pytest.approx(10.0 * max(_species_sev("chinese_fir"), 0.0) * share)
+    assert out["value_cny"][1] == pytest.approx(10.0 * 300.0 / p * share)
+    assert out["policy_cap"].to_list() == [0.5, 0.5]
