@@ -383,3 +383,16 @@ def test_carbon_sink_cover_is_reproducible_and_priced() -> None:
     assert 0 < a.summary["rate_on_line"] < 1
     higher = price_carbon_sink(parcels, years=1000, seed=3, carbon_price_cny_per_tco2e=120.0)
     assert higher.summary["premium_cny"] == pytest.approx(2 * a.summary["premium_cny"], rel=1e-9)
+
+
+def test_burning_cost_trend_and_exposure() -> None:
+    from greenfin.insurance import burning_cost
+
+    h = pl.DataFrame({"year": [2022, 2023, 2024], "loss_cny": [100.0, 0.0, 300.0], "exposure": [10.0, 10.0, 20.0]})
+    out = burning_cost(h, trend_per_year=0.05, target_year=2025, target_exposure=40.0)
+    assert out["as_if_loss_cny"].to_list() == pytest.approx([100 * 1.05**3 * 4, 0.0, 300 * 1.05 * 2])
+    assert out["as_if_loss_cost"].mean() == pytest.approx(out["as_if_loss_cny"].mean() / 40.0)
+    with pytest.raises(DataError, match="exposure must be > 0"):
+        burning_cost(
+            h.with_columns(pl.lit(0.0).alias("exposure")), trend_per_year=0.0, target_year=2025, target_exposure=1.0
+        )
