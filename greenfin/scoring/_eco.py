@@ -97,7 +97,7 @@ def grouped_validation(estimator: Any, X: pl.DataFrame, y: Any, groups: Any, *, 
     Returns
     -------
     polars.DataFrame
-        fold, n_test_groups, n_test, auc.
+        Fold, n_test_groups, n_test, auc.
     """
     g = np.asarray(groups).astype(str)
     yy = np.asarray(y.to_numpy() if isinstance(y, pl.Series) else y)
@@ -136,7 +136,7 @@ def group_lift_report(X: pl.DataFrame, y: Any, groups: Any, features: tuple[str,
     Returns
     -------
     polars.DataFrame
-        feature, pooled_auc, within_group_auc, between_group_auc, within_share (share of the pooled lift
+        Feature, pooled_auc, within_group_auc, between_group_auc, within_share (share of the pooled lift
         over 0.5 that survives within groups).
     """
     yy = np.asarray(y.to_numpy() if isinstance(y, pl.Series) else y).astype(bool)
@@ -203,7 +203,7 @@ def fairness_report(
     Returns
     -------
     polars.DataFrame
-        attribute, group, n, approval_rate, approval_ratio (to the best-treated group; the four-fifths
+        Attribute, group, n, approval_rate, approval_ratio (to the best-treated group; the four-fifths
         reading flags < 0.8), auc, mean_pd, observed_rate, calibration_gap (mean PD - observed rate).
     """
     cutoff = float(scoring_params().value("approval_pd_cutoff")) if pd_cutoff is None else pd_cutoff

@@ -96,7 +96,7 @@ class FeatureRegistry(BaseModel):
         Returns
         -------
         str
-            forbidden, consent_gated, audit_only, allowed or unregistered.
+            One of forbidden, consent_gated, audit_only, allowed, unregistered.
         """
         entry = self.lookup(name)
         return "unregistered" if entry is None else entry.feature_class

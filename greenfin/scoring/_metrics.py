@@ -195,7 +195,7 @@ def calibration_by_grade(y: Any, pd: Any, master_scale: MasterScale | None = Non
     Returns
     -------
     polars.DataFrame
-        grade, n, defaults, mean_pd, observed_rate, expected_defaults, p_value (binomial test of
+        Grade, n, defaults, mean_pd, observed_rate, expected_defaults, p_value (binomial test of
         ``defaults ~ Binomial(n, mean_pd)``), and a Hosmer-Lemeshow-style chi-square contribution.
     """
     from scipy.stats import binomtest
@@ -301,7 +301,7 @@ def csi(model: Any, expected_x: Any, actual_x: Any) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        feature, csi, status (stable / watch / act, from the sourced PSI thresholds).
+        Feature, csi, status (stable / watch / act, from the sourced PSI thresholds).
     """
     from greenfin.scoring._frame import ingest
 
@@ -342,7 +342,7 @@ def psi_by_segment(
     Returns
     -------
     polars.DataFrame
-        segment, n_expected, n_actual, psi, status (the first row is ``(all)``).
+        Segment, n_expected, n_actual, psi, status (the first row is ``(all)``).
     """
     e = np.asarray(expected, dtype=np.float64)
     a = np.asarray(actual, dtype=np.float64)
