@@ -295,8 +295,18 @@ class Scenario(BaseModel):
 
     model_config = _CFG
     name: str = Field(default="base", description="Scenario id.")
-    prepay_multiple: float = Field(default=1.0, ge=0, le=20, description="Multiple of the base prepayment speed.")
-    default_multiple: float = Field(default=1.0, ge=0, le=100, description="Multiple of the base default rate.")
+    prepay_multiple: float = Field(
+        default=1.0,
+        ge=0,
+        le=20,
+        description="Multiple of the base prepayment speed (scales the annual CPR, as PSA % does).",
+    )
+    default_multiple: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="Multiple of the base default rate (scales the annual CDR, as SDA % does).",
+    )
     severity: float | None = Field(default=None, ge=0, le=1, description="Loss severity override.")
     cash_haircut: float = Field(default=0.0, ge=0, le=1, description="Share of every collection lost (income pools).")
     delay_periods: int = Field(default=0, ge=0, le=24, description="Collections arrive this many periods late.")
