@@ -608,7 +608,7 @@ def _decide_frame(
         pl.Series("requested_cny", amount),
         pl.Series("tenor_months", frame["tenor_months"]),
         pl.Series("outcome", outcome.astype(str)),
-        pl.Series("outcome_zh", np.vectorize(_OUTCOME_ZH.__getitem__, otypes=[str])(outcome) if n else []),
+        pl.Series("outcome_zh", outcome.astype(str)).replace_strict(_OUTCOME_ZH, return_dtype=pl.String),
         pl.Series("approved_cny", approved_cny),
         pl.Series("limit_cny", limit),
         pl.Series("binding_constraint", binding.astype(str)),

@@ -11,6 +11,7 @@ from greenfin.datasets import sample_path
 from lending._helpers import apps
 
 runner = CliRunner()
+pytestmark = pytest.mark.xdist_group("lend_cli")  # one worker builds the module-scoped decision folder once
 
 
 def run(*args: str):
