@@ -226,11 +226,62 @@ def make_county_rights(parcels: pl.DataFrame, seed: int = SEED) -> pl.DataFrame:
     )
 
 
+N_FOREST_LAND: Final = 40
+
+
+def add_forest_land(rights: pl.DataFrame, parcels: pl.DataFrame, seed: int = SEED + 1) -> pl.DataFrame:
+    """Append bare forest-land use rights (林地使用权, ``land_only``) on commercial forest parcels not yet used.
+
+    A separate random stream, so the rights generated before keep their ids and values.
+    """
+    rng = np.random.default_rng(seed)
+    as_of = dt.date(2026, 6, 30)
+    used = set(rights["parcel_id"].drop_nulls().to_list())
+    free = parcels.filter(
+        (pl.col("forest_category") == "commercial")
+        & pl.col("species_group").is_in(["chinese_fir", "oil_tea"])
+        & ~pl.col("parcel_id").is_in(list(used))
+    )
+    rows = free[rng.choice(free.height, size=N_FOREST_LAND, replace=False)].sort("parcel_id")
+    n = rows.height
+    start = rights.height + 1
+    with_rent = rng.random(n) < 0.5
+    pledged = rng.random(n) < 0.6
+    remaining = rng.uniform(10.0, 40.0, size=n)
+    land = pl.DataFrame(
+        {
+            "right_id": [f"R{i:05d}" for i in range(start, start + n)],
+            "borrower_id": [f"B{b:05d}" for b in rng.integers(1, N_BORROWERS + 1, size=n)],
+            "right_type": ["forest_right"] * n,
+            "certificate_no": [f"赣(2024)样本县不动产权第{i:07d}号" for i in range(start, start + n)],
+            "registry": ["real_estate"] * n,
+            "term_end": _dates(as_of, remaining),
+            "policy_tier": np.where(rng.random(n) < 0.3, "exchange", "normal").tolist(),
+            "insured": [False] * n,
+            "storage_agency": (rng.random(n) < 0.4).tolist(),
+            "parcel_id": rows["parcel_id"],
+            "area_ha": rows["area_ha"].cast(pl.Float64).round(3),
+            "species_group": rows["species_group"],
+            "forest_category": rows["forest_category"],
+            "stand_age_years": [0.0] * n,
+            "land_only": [True] * n,
+            "rent_cny_per_ha_per_year": np.where(with_rent, np.round(rng.uniform(150.0, 450.0, size=n), -1), np.nan),
+            "pledged": pledged.tolist(),
+            "loan_tenor_years": np.where(pledged, rng.choice([1.0, 2.0, 3.0, 5.0], size=n), np.nan),
+            "draw_share": np.where(pledged, np.round(rng.uniform(0.6, 1.0, size=n), 3), np.nan),
+        }
+    ).with_columns(pl.col("rent_cny_per_ha_per_year", "loan_tenor_years", "draw_share").fill_nan(None))
+    out = pl.concat([rights, land], how="diagonal_relaxed")
+    first = rights.columns.index("stand_age_years") + 1
+    return out.select([*rights.columns[:first], "land_only", *rights.columns[first:]])
+
+
 def generate() -> dict[str, object]:
     """The collateral samples: ``county_rights`` and ``cea_prices``."""
     from greenfin.datasets import load_sample
 
+    parcels = load_sample("county_parcels")
     return {
-        "county_rights": make_county_rights(load_sample("county_parcels")),
+        "county_rights": add_forest_land(make_county_rights(parcels), parcels),
         "cea_prices": make_cea_prices(),
     }
