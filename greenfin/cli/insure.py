@@ -197,7 +197,7 @@ def forest(
         result = price_forest(frame, cover, seed=seed, source=str(parcels))
         bar.update(task, advance=1)
         files: dict[str, bytes] = {}
-        files |= _table_files("forest_parcels", result.parcels, excel=result.parcels.height <= 100_000)
+        files |= _table_files("forest_parcels", result.parcels, excel=result.parcels.height <= 20_000)
         files |= _table_files("forest_by_type", result.by_type, excel=True)
         files |= _table_files("forest_premium_split", result.split, excel=True)
         files["summary.json"] = json.dumps(to_jsonable(result.summary), ensure_ascii=False, indent=1).encode()
