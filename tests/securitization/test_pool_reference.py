@@ -183,3 +183,32 @@ def test_sf20_cumulative_default_matrix(speeds: tuple[int, int], printed: float)
     psa, sda = speeds
     out = _run(PrepaySpec(kind="psa", value=float(psa)), DefaultSpec(kind="sda", value=float(sda)))
     assert float(out["new_def_cny"].sum()) / 1e6 == pytest.approx(printed, abs=0.005 + 1e-9)
+
+
+SF10 = {(1, 100): 0.02, (30, 100): 0.51, (15, 300): 0.78, (24, 500): 2.26, (30, 950): 6.79, (12, 50): 0.10}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("cell", "printed"), sorted(SF10.items()))
+def test_sf10_one_month_psa_to_smm(cell: tuple[int, int], printed: float) -> None:
+    """SF-10 table: one-month PSA -> SMM (%) by loan age, printed to 2 decimals (tolerance 0.005 points)."""
+    from greenfin.securitization import cpr_to_smm
+
+    month, psa = cell
+    smm = float(cpr_to_smm(psa_cpr(np.array([month]), float(psa)))[0])
+    assert smm * 100 == pytest.approx(printed, abs=0.005 + 1e-9)
+
+
+SF15 = {(1, 1.00): 1.00, (12, 0.50): 0.53, (25, 1.50): 2.34, (36, 1.75): 4.52, (48, 2.00): 33.33, (50, 2.00): 100.0}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("cell", "printed"), sorted(SF15.items()))
+def test_sf15_abs_to_smm(cell: tuple[int, float], printed: float) -> None:
+    """SF-14/15 table: ABS speed -> SMM (%) by month, SMM = ABS / (1 - ABS (MONTH - 1)), capped at 100 %;
+    printed to 2 decimals (tolerance 0.005 points)."""
+    from greenfin.securitization._pool import _speed_table
+
+    month, abs_pct = cell
+    smm = float(_speed_table("abs", abs_pct / 100.0, 60)[month])
+    assert smm * 100 == pytest.approx(printed, abs=0.005 + 1e-9)
