@@ -966,8 +966,8 @@ class _Split:
         self.seen = np.zeros(wsum.size, dtype=np.int64)
         self.counts = counts
 
-    def split(self, weights: FloatArray, ch: _Chunk) -> IntArray:
-        """Fen of each parcel of the chunk ``ch`` (in the chunk's row order)."""
+    def split(self, weights: FloatArray, ch: _Chunk) -> FloatArray:
+        """Whole fen (as integral float64) of each parcel of the chunk ``ch`` (in the chunk's row order)."""
         ws = weights if ch.order is None else weights[ch.order]
         one = ch.gid.size == 1
         g0 = int(ch.gid[0])
@@ -989,10 +989,9 @@ class _Split:
         cum[ends[last]] = self.total[ch.gid[last]]
         prev_start = cum[ch.starts] - self.c[ch.gid]
         self.c[ch.gid] = cum[ends].astype(np.int64)
-        diff = np.empty_like(cum)
-        np.subtract(cum[1:], cum[:-1], out=diff[1:])
-        diff[ch.starts] = prev_start
-        fen = diff.astype(np.int64)
+        fen = np.empty_like(cum)  # whole fen held exactly in float64 (|x| < 2**53)
+        np.subtract(cum[1:], cum[:-1], out=fen[1:])
+        fen[ch.starts] = prev_start
         self.seen[ch.gid] += ch.sizes
         if ch.order is None:
             return fen
@@ -1215,12 +1214,12 @@ def _parcel_frame(
     n = df.height
     area = cols["area_ha"]
     out: dict[str, Any] = {}
-    cat_fen = {c: np.zeros(n, dtype=np.int64) for c in CATEGORIES}
+    cat_fen = {c: np.zeros(n) for c in CATEGORIES}
     realisable = np.zeros(n)
     extra: list[str] = []
     inds = list(splits) if splits is not None else list(region_fen or {})
 
-    def one(ind: str) -> tuple[IntArray | None, list[str]]:
+    def one(ind: str) -> tuple[FloatArray | None, list[str]]:
         if splits is None:
             if region_fen is None or area_sum is None or counts is None:  # pragma: no cover - internal misuse
                 raise SpecError("_parcel_frame needs region_fen, area_sum and counts without splits.")
@@ -1253,12 +1252,12 @@ def _parcel_frame(
         if fen is None:
             out[f"{ind}_cny"] = np.zeros(n)
             continue
-        out[f"{ind}_cny"] = fen / 100.0
         cat_fen[INDICATORS[ind].category] += fen
         share = real[ind].share
         if share:
             realisable += fen * (share / 100.0)
-    gep_fen = cat_fen["material"] + cat_fen["regulating"] + cat_fen["cultural"]
+        out[f"{ind}_cny"] = np.divide(fen, 100.0, out=fen)  # in place: fen -> yuan
+    gep_fen = (cat_fen["material"] + cat_fen["regulating"] + cat_fen["cultural"]).astype(np.int64)
     base = [c for c in ("parcel_id", "village_id", "township_id", "land_class", "area_ha") if c in df.columns]
     frame = df.select(base).with_columns(
         *[pl.Series(name, arr) for name, arr in out.items()],
