@@ -100,21 +100,36 @@ def _wan(x: float) -> str:
     return f"{yuan_to(x, 'wan_yuan'):,.1f} {money_label('wan_yuan')}"
 
 
-def _fund_figure(scenarios: pl.DataFrame) -> Figure:
+def _fund_figure(fund: FundResult, designs: pl.DataFrame) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    bins = np.linspace(0.0, float(scenarios["loss_cny"].quantile(0.999) or 1.0) / 1e4, 60).tolist()
-    ax.hist(scenarios["bank_loss_cny"].to_numpy() / 1e4, bins=bins, alpha=0.6, label="bank")
-    ax.hist(scenarios["fund_paid_cny"].to_numpy() / 1e4, bins=bins, alpha=0.6, label="fund")
-    ax.set_xlabel("loss over the horizon (10k CNY)")
-    ax.set_ylabel("scenarios")
-    ax.set_title("Cainong Xindaitong book: loss shared by fund and bank")
-    ax.legend()
-    return Figure("lending_fund_losses", "Loss distribution, bank vs fund · 银行与补偿金损失分布", figure_png(fig))
+    s = fund.summary
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    loss = fund.scenarios["loss_cny"].to_numpy() / 1e4
+    left.hist(loss, bins=60, color="tab:blue", alpha=0.8)
+    if s["fund_loss_share"] > 0:
+        left.axvline(
+            s["fund_cny"] / s["fund_loss_share"] / 1e4,
+            color="tab:red",
+            linestyle="--",
+            label="loss that empties the fund (before top-ups)",
+        )
+    left.axvline(float(np.mean(loss)), color="black", label="expected loss")
+    left.set_xlabel("book loss over the horizon (10k CNY)")
+    left.set_ylabel("scenarios")
+    left.set_title("Cainong Xindaitong book: simulated losses")
+    left.legend(fontsize=8)
+    x = np.arange(designs.height)
+    right.bar(x - 0.2, designs["bank_expected_loss_cny"].to_numpy() / 1e4, width=0.4, label="bank expected loss")
+    right.bar(x + 0.2, designs["fund_expected_paid_cny"].to_numpy() / 1e4, width=0.4, label="fund expected paid")
+    right.set_xticks(x, designs["design_id"].to_list(), rotation=30, ha="right", fontsize=8)
+    right.set_ylabel("10k CNY over the horizon")
+    right.set_title("Scheme designs (book scaled to multiple x fund)")
+    right.legend(fontsize=8)
+    return Figure("fund_losses", "Fund losses and scheme designs · 补偿金损失与方案比较", figure_png(fig))
 
 
 def _reason_counts(decisions: pl.DataFrame) -> pl.DataFrame:
@@ -194,7 +209,7 @@ def _fund_outputs(
             },
         ),
     )
-    return figures, tables, (_fund_figure(fund.scenarios),)
+    return figures, tables, (_fund_figure(fund, designs),)
 
 
 def run(ctx: DemoContext) -> Section:
