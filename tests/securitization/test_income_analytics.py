@@ -168,3 +168,11 @@ def test_carbon_sink_price_from_the_gep_rule_set() -> None:
     assert m.price_cny_per_tco2e == pytest.approx(
         load_rules("national-2022").price("carbon_sequestration.carbon_price", 2025)
     )
+
+
+def test_subordination_solver_for_a_coverage_target(hydro_deal: DealSpec) -> None:
+    out = solve_subordination(hydro_deal, senior="A1", absorber="Sub", target_coverage=2.5)
+    assert out["metric"] >= 2.5
+    assert out["senior_cny"] < hydro_deal.tranches[0].balance_cny
+    total = hydro_deal.tranches[0].balance_cny + hydro_deal.tranches[-1].balance_cny
+    assert out["senior_cny"] + out["absorber_cny"] == pytest.approx(total)
