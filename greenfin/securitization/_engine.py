@@ -860,7 +860,7 @@ def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int) -> N
     if spec.cleanup_call is not None and run.is_loans:
         cc = spec.cleanup_call
         pool_now = run.pool_t[p]
-        date_ok = cc.earliest_date is None or out_dates_ok(run, p, cc.earliest_date)
+        date_ok = cc.earliest_date is None or _call_window_open(run, p, cc.earliest_date)
         exercise = (~run.called) & (pool_now <= cc.threshold_share * spec.initial_pool_cny) & (pool_now > 0) & date_ok
         call = np.where(exercise, pool_now * cc.price_share + run.held, 0.0)
         run.held = np.where(exercise, 0.0, run.held)
@@ -966,7 +966,7 @@ def _period(run: _Run, p: int, yfs: FloatArray, fee_fixed: float, lag: int) -> N
         )
 
 
-def out_dates_ok(run: _Run, p: int, earliest: dt.date) -> bool:
+def _call_window_open(run: _Run, p: int, earliest: dt.date) -> bool:
     """Whether payment period ``p`` is on or after ``earliest`` (clean-up call window)."""
     raw = add_months(run.spec.first_payment_date, run.spec.payment_frequency_months * p)
     return raw >= earliest
