@@ -18,7 +18,13 @@ validation helpers complete the package.
 from greenfin.scoring._artefact import load_model, save_model, score_frame
 from greenfin.scoring._binning import FeatureSpec, WoEBinner
 from greenfin.scoring._boosted import BoostedPD
-from greenfin.scoring._eco import eco_features, fairness_report, group_lift_report, grouped_validation
+from greenfin.scoring._eco import (
+    county_gep_features,
+    eco_features,
+    fairness_report,
+    group_lift_report,
+    grouped_validation,
+)
 from greenfin.scoring._governance import FeatureRegistry, RegistryEntry, default_registry
 from greenfin.scoring._metrics import (
     Calibration,
@@ -47,6 +53,7 @@ __all__ = [
     "WoEBinner",
     "bootstrap_ci",
     "calibration_by_grade",
+    "county_gep_features",
     "csi",
     "default_registry",
     "discrimination",

@@ -13,10 +13,71 @@ from sklearn.model_selection import GroupKFold
 from greenfin.errors import DataError
 from greenfin.scoring._scale import scoring_params
 
-__all__ = ["eco_features", "fairness_report", "group_lift_report", "grouped_validation"]
+__all__ = ["county_gep_features", "eco_features", "fairness_report", "group_lift_report", "grouped_validation"]
 
 
-def eco_features(borrowers: pl.DataFrame, parcels: pl.DataFrame | None = None) -> pl.DataFrame:
+def county_gep_features(accounts: pl.DataFrame) -> pl.DataFrame:
+    """County-level GEP features: latest GEP, its trend, and GEP per hectare / per capita when given.
+
+    Parameters
+    ----------
+    accounts : polars.DataFrame
+        County GEP accounts with ``county_id``, ``year``, ``gep_cny`` and optionally ``area_ha`` and
+        ``population`` (e.g. the ``assessment_gep_accounts`` sample or ``greenfin.gep`` output).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per county: county_id, county_gep_cny (latest year), gep_trend_per_year (log-linear slope,
+        a fraction per year), county_gep_per_ha_cny and county_gep_per_capita_cny (null without area or
+        population).
+
+    Raises
+    ------
+    DataError
+        If a needed column is missing.
+
+    Examples
+    --------
+    >>> acc = pl.DataFrame({"county_id": ["A"] * 3, "year": [2023, 2024, 2025], "gep_cny": [100.0, 110.0, 121.0]})
+    >>> round(county_gep_features(acc)["gep_trend_per_year"][0], 4)
+    0.1
+    """
+    missing = [c for c in ("county_id", "year", "gep_cny") if c not in accounts.columns]
+    if missing:
+        raise DataError(f"county accounts lack columns {missing}; pass county_id, year, gep_cny.", source="accounts")
+    rows = []
+    for (cid,), part in accounts.sort("year").group_by(["county_id"], maintain_order=True):
+        yr = part["year"].to_numpy().astype(np.float64)
+        g = part["gep_cny"].to_numpy().astype(np.float64)
+        slope = float(np.polyfit(yr, np.log(g), 1)[0]) if yr.size >= 2 else float("nan")
+        last = part.row(part.height - 1, named=True)
+        area = last.get("area_ha")
+        pop = last.get("population")
+        rows.append(
+            {
+                "county_id": cid,
+                "county_gep_cny": float(g[-1]),
+                "gep_trend_per_year": float(np.expm1(slope)),
+                "county_gep_per_ha_cny": float(g[-1]) / area if area else None,
+                "county_gep_per_capita_cny": float(g[-1]) / pop if pop else None,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "county_id": accounts.schema["county_id"],
+            "county_gep_cny": pl.Float64,
+            "gep_trend_per_year": pl.Float64,
+            "county_gep_per_ha_cny": pl.Float64,
+            "county_gep_per_capita_cny": pl.Float64,
+        },
+    )
+
+
+def eco_features(
+    borrowers: pl.DataFrame, parcels: pl.DataFrame | None = None, counties: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Add eco features to a borrower table: pledged-parcel GEP per hectare, realisable share, village GEP.
 
     With ``parcels`` (a GEP parcel table with parcel_id, village_id, area_ha, gep_cny and optionally
@@ -31,6 +92,9 @@ def eco_features(borrowers: pl.DataFrame, parcels: pl.DataFrame | None = None) -
         Borrowers with ``village_id`` (and optionally ``parcel_gep_per_ha_cny``).
     parcels : polars.DataFrame or None
         Parcel GEP accounts.
+    counties : polars.DataFrame or None
+        County GEP accounts (see :func:`county_gep_features`); joined on ``county_id``, or broadcast when
+        the borrowers have no ``county_id`` and the accounts hold one county.
 
     Returns
     -------
@@ -51,8 +115,19 @@ def eco_features(borrowers: pl.DataFrame, parcels: pl.DataFrame | None = None) -
     >>> eco_features(b, p)["village_gep_per_ha_cny"].to_list()
     [50000.0]
     """
+    out = borrowers
+    if counties is not None:
+        feats = county_gep_features(counties)
+        if "county_id" in borrowers.columns:
+            out = out.join(
+                feats.with_columns(pl.col("county_id").cast(borrowers.schema["county_id"])), on="county_id", how="left"
+            )
+        elif feats.height == 1:
+            out = out.with_columns([pl.lit(feats[c][0]).alias(c) for c in feats.columns if c != "county_id"])
+        else:
+            raise DataError("borrowers have no county_id but the accounts hold several counties; add county_id.")
     if parcels is None:
-        return borrowers
+        return out
     need = ("village_id", "area_ha", "gep_cny")
     missing = [c for c in need if c not in parcels.columns]
     if missing:
@@ -64,7 +139,7 @@ def eco_features(borrowers: pl.DataFrame, parcels: pl.DataFrame | None = None) -
         (pl.col("gep_cny").sum() / pl.col("area_ha").sum()).alias("_v_gep_ha"),
         (real.sum() / pl.col("gep_cny").sum()).alias("_v_real_share"),
     )
-    out = borrowers.join(village, on="village_id", how="left")
+    out = out.join(village, on="village_id", how="left")
     parcel_col = (
         pl.coalesce(pl.col("parcel_gep_per_ha_cny"), pl.col("_v_gep_ha"))
         if "parcel_gep_per_ha_cny" in borrowers.columns

@@ -16,6 +16,7 @@ def test_public_api_is_pinned():
         "WoEBinner",
         "bootstrap_ci",
         "calibration_by_grade",
+        "county_gep_features",
         "csi",
         "default_registry",
         "discrimination",

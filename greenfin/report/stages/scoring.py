@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from greenfin.datasets import load_sample
+from greenfin.datasets._county import COUNTY_ID
 from greenfin.report._model import Figure, KeyFigure, Section, Table, figure_png
 from greenfin.report.demo import DemoContext
 from greenfin.scoring import (
@@ -51,7 +52,9 @@ def _specs() -> tuple[FeatureSpec, ...]:
 
 
 def _borrowers(ctx: DemoContext) -> tuple[pl.DataFrame, str]:
-    b = load_sample("county_borrowers")
+    accounts = load_sample("assessment_gep_accounts")
+    county = accounts.filter(pl.col("county_id").cast(pl.String) == COUNTY_ID)
+    b = eco_features(load_sample("county_borrowers"), counties=county if county.height else None)
     gep = ctx.results.get("gep")
     parcels = gep.get("parcels") if isinstance(gep, dict) else None
     if isinstance(parcels, pl.DataFrame) and {"village_id", "area_ha", "gep_cny"} <= set(parcels.columns):
@@ -100,7 +103,13 @@ def run(ctx: DemoContext) -> Section:
     township = borrowers["village_id"].str.slice(0, 3)
     grouped = grouped_validation(template, x, y, township, n_splits=4)
     lift = group_lift_report(
-        borrowers.select("past_delinquencies", "eco_points", "parcel_gep_per_ha_cny", "village_gep_per_ha_cny"),
+        borrowers.select(
+            "past_delinquencies",
+            "eco_points",
+            "parcel_gep_per_ha_cny",
+            "village_gep_per_ha_cny",
+            *[c for c in ("county_gep_cny",) if c in borrowers.columns],
+        ),
         y,
         township,
     )
@@ -244,7 +253,9 @@ def _section(
             "annual income and loan-to-income are consent-gated (rows without consent score neutral).",
             f"Dropped in fit: {', '.join(dropped) or 'none'}.",
             f"Features that cannot meet their declared trend: {', '.join(unmet) or 'none'}.",
-            "Township (乡镇) stands in for county in grouped validation: the sample has one county.",
+            "Township (乡镇) stands in for county in grouped validation: the sample has one county. County GEP and "
+            "its trend (assessment_gep_accounts, county 369901) are the same for every borrower, so they carry no "
+            "individual information and the card drops them (constant WOE); the lift table shows it.",
             "Points scaling, master scale, PSI thresholds and the approval cut-off are house conventions "
             "(unverified ⚠), see the parameter table.",
         ),
