@@ -248,3 +248,49 @@ def test_real_entry_point_prints_one_line_and_exits_2(tmp_path) -> None:
     assert proc.returncode == 2
     assert "unknown product 'nope'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_decide_with_product_override(tmp_path) -> None:
+    apps({"product_id": "whatever"}, {"product_id": None}).write_csv(tmp_path / "a.csv")
+    res = run(
+        "decide",
+        "--applications",
+        str(tmp_path / "a.csv"),
+        "--product",
+        "cainong-xindaitong-2022",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    d = pl.read_csv(tmp_path / "o" / "decisions.csv")
+    assert d["product_id"].to_list() == ["cainong-xindaitong-2022"] * 2
+    bad = run("decide", "--applications", str(tmp_path / "a.csv"), "--product", "nope", "--out", str(tmp_path / "x"))
+    assert bad.exit_code != 0
+    assert "Unknown product 'nope'" in str(bad.exception)
+
+
+def test_seasonal_schedule_command(tmp_path) -> None:
+    res = run(
+        "schedule",
+        "--principal",
+        "120000",
+        "--rate",
+        "0.04",
+        "--months",
+        "12",
+        "--method",
+        "seasonal",
+        "--crop",
+        "navel_orange",
+        "--start",
+        "2026-01-15",
+        "--out",
+        str(tmp_path / "s.csv"),
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    s = pl.read_csv(tmp_path / "s.csv", try_parse_dates=True)
+    assert set(s.filter(pl.col("principal_fen") > 0)["payment_date"].dt.month().to_list()) <= {11, 12, 1}

@@ -299,3 +299,23 @@ def test_bundled_sample_decides() -> None:
     assert set(d["outcome"]) == {"approve", "decline", "refer"}
     ok = d.filter(pl.col("outcome") == "approve")
     assert (ok["approved_cny"] <= ok["limit_cny"] + 1e-6).all()
+
+
+def test_guarantee_fee_is_added_to_the_all_in_rate() -> None:
+    """资溪 case (m.jiancai.rexun.cn 2023-06-27): a 0.5% guarantee fee on top of the loan rate."""
+    row = one(
+        apps(
+            {
+                "product_id": "zixi-eco-rights-pledge",
+                "borrower_type": "agri_enterprise",
+                "age_years": None,
+                "collateral_right_type": "eco_income_right",
+                "collateral_value_cny": 5e6,
+                "collateral_haircut": 0.85,
+                "collateral_remaining_term_years": 20.0,
+            }
+        )
+    )
+    assert row["guarantee_fee_rate"] == pytest.approx(0.005)
+    assert row["all_in_rate"] == pytest.approx(row["rate"] + 0.005)
+    assert row["fund_loss_share"] == 0.0
