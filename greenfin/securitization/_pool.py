@@ -501,9 +501,11 @@ def project_pool(
     Returns
     -------
     polars.DataFrame or dict of ndarray
-        The monthly table with :data:`POOL_COLUMNS` (``cash_flow_cny`` = principal received + net
-        interest received, with interest advanced under P&I advancing), or the per-row arrays keyed by
-        the column names without ``_cny``.
+        The monthly table with :data:`POOL_COLUMNS`, or the per-row arrays keyed by the column names
+        without ``_cny``. ``cash_flow_cny`` is what the holder receives: voluntary prepayments + recoveries
+        + actual amortisation + actual interest; under P&I advancing the holder receives all expected
+        amortisation and expected interest regardless of defaults (SF-16), i.e. ``AM_DEF`` and the lost
+        interest are advanced.
 
     Raises
     ------
