@@ -183,12 +183,17 @@ def _plots(eco: DealResult, hydro: DealResult, be: pl.DataFrame) -> tuple[Figure
     ax.legend(ncol=3, fontsize=8)
     f2 = Figure("abs_hydro_coverage", "Coverage multiples per period · 现金流覆盖倍数", figure_png(fig))
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    vals = np.where(np.isfinite(be["break_even"].to_numpy()), be["break_even"].to_numpy(), np.nan)
-    ax.bar(be["label"].to_list(), vals)
-    ax.set_ylabel("break-even stress")
-    ax.set_title("Break-even: default multiple (eco loans) / cash haircut (hydro)")
-    ax.tick_params(axis="x", rotation=45)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    for ax, deal, ylabel in (
+        (axes[0], "eco_loans", "multiple of base CDR"),
+        (axes[1], "hydro", "cash-flow haircut (share)"),
+    ):
+        part = be.filter(pl.col("deal") == deal)
+        raw = part["break_even"].to_numpy()
+        ax.bar(part["tranche"].to_list(), np.where(np.isfinite(raw), raw, np.nan))
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{deal}: first missed payment")
+    fig.tight_layout()
     f3 = Figure("abs_break_even", "Break-even stress per tranche · 各档盈亏平衡压力", figure_png(fig))
     return f1, f2, f3
 
