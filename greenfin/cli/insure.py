@@ -80,8 +80,9 @@ def _retentions(values: list[str] | None) -> list[float]:
     return out
 
 
-@app.command("aggregate")
+@app.command("aggregate", context_settings={"allow_extra_args": True})
 def aggregate_cmd(
+    ctx: typer.Context,
     freq: FreqOpt,
     sev: SevOpt,
     method: MethodOpt = "fft",
@@ -96,9 +97,15 @@ def aggregate_cmd(
     seed: SeedOpt = 20260630,
     as_json: JsonOpt = False,
 ) -> None:
-    """Aggregate loss S: mean, variance, P(S=0), VaR/TVaR 99 % and 99.5 %, stop-loss, error bracket or SE."""
+    """Aggregate loss S: mean, variance, P(S=0), VaR/TVaR 99 % and 99.5 %, stop-loss, error bracket or SE.
+
+    Retentions: ``--retention 5 --retention 10``, ``--retention 5,10`` or ``--retention 5 10``.
+    """
+    if ctx.args and not retention:
+        raise SpecError(f"Unexpected argument(s) {ctx.args}; see greenfin insure aggregate --help.")
     result = _aggregate(freq, sev, method, step, nodes, discretization, paths, seed)
-    summary = result.summary(quantiles=(0.99, 0.995), retentions=_retentions(retention), pmf_count=pmf)
+    retentions = _retentions([*(retention or []), *ctx.args])
+    summary = result.summary(quantiles=(0.99, 0.995), retentions=retentions, pmf_count=pmf)
     emit(summary, as_json=as_json, title=f"Aggregate loss · 累计损失 ({method})")
 
 

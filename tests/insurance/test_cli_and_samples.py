@@ -243,3 +243,11 @@ def test_samples_equal_the_generator_output() -> None:
             assert shipped.equals(expected), name
         else:
             assert shipped == json.loads(json.dumps(obj)), name
+
+
+def test_retentions_may_follow_one_flag() -> None:
+    base = ["insure", "aggregate", "--freq", "poisson:lam=3", "--sev", "discrete:1=0.25,2=0.375,3=0.375"]
+    spaced = _json([*base, "--retention", "5", "10", "--json"])
+    repeated = _json([*base, "--retention", "5", "--retention", "10", "--json"])
+    assert spaced["stop_loss"] == repeated["stop_loss"]
+    assert set(spaced["stop_loss"]) == {"5", "10"}
