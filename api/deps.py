@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -105,6 +107,30 @@ def _unauthorized(request: Request, detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+_AUTH_CACHE_LOCK = threading.Lock()
+
+
+def _cached_principal(request: Request, session: Session, presented: str) -> Principal | None:
+    """Verify a key, remembering successes for ``auth_cache_seconds`` (keyed by the key's SHA-256)."""
+    ttl = request.app.state.settings.auth_cache_seconds
+    if ttl <= 0:
+        return authenticate_key(session, presented)
+    cache: dict[str, tuple[float, Principal]] = request.app.state.auth_cache
+    digest = hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()
+    now = time.monotonic()
+    with _AUTH_CACHE_LOCK:
+        hit = cache.get(digest)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    principal = authenticate_key(session, presented)
+    if principal is not None:
+        with _AUTH_CACHE_LOCK:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[digest] = (now + ttl, principal)
+    return principal
+
+
 def _principal(
     request: Request,
     session: StoreDep,
@@ -118,7 +144,7 @@ def _principal(
             "No API key. Send 'Authorization: Bearer <key>' (or 'X-API-Key: <key>'); ask the operator "
             "for a key (greenfin serve create-key).",
         )
-    principal = authenticate_key(session, presented)
+    principal = _cached_principal(request, session, presented)
     if principal is None:
         raise _unauthorized(request, "The API key is unknown, revoked or malformed. Check it or ask for a new one.")
     request.state.key_id = principal.key_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.model_cache = OrderedDict()
+    app.state.auth_cache = {}
     app.state.limiter = TokenBucketLimiter(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     app.state.auth_limiter = TokenBucketLimiter(
         rate=settings.auth_failure_limit_per_minute / 60.0, burst=settings.auth_failure_limit_per_minute

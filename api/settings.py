@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     auth_failure_limit_per_minute: int = Field(
         default=30, gt=0, description="Failed authentications allowed per client address per minute before 429."
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=300.0,
+        description="Seconds a verified key is remembered in memory (0 disables); a revoked key stops working "
+        "within this time.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Level of the structured JSON log written to stderr."
     )

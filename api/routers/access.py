@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -92,13 +92,14 @@ def create_api_key(req: KeyCreate, _admin: AdminDep, w: AuditedWriteDep) -> KeyI
     status_code=204,
     responses=problem_doc(404, "No such key."),
 )
-def revoke_api_key(key_id: str, _admin: AdminDep, w: AuditedWriteDep) -> None:
+def revoke_api_key(key_id: str, request: Request, _admin: AdminDep, w: AuditedWriteDep) -> None:
     """Revoke an API key by its public id (admin only); it stops working at once."""
     try:
         revoke_key(w.session, key_id)
     except Exception as exc:
         raise HTTPException(404, f"No API key with id {key_id!r}.") from exc
     w.audit(action="api_key.revoke", resource_type="api_key", resource_id=key_id)
+    request.app.state.auth_cache.clear()  # this process forgets it now; others within auth_cache_seconds
 
 
 @router.get("/audit", operation_id="list_audit_entries", response_model=list[AuditEntryPublic])

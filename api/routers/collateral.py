@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import polars as pl
@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from api.deps import AuditedWriteDep, BankDep, StoreDep, WriteDep, require_owner
 from api.errors import PROBLEM_RESPONSES, problem_doc
-from api.routers._common import finite_row
-from greenfin.collateral import assess_collateral
+from api.routers._common import finite_row, model_from_columns
+from greenfin.collateral import RIGHTS_COLUMNS, assess_collateral
 from greenfin.money import fen_to_yuan, yuan_to_fen
 from greenfin.store import PledgeRegistry
 from greenfin.store._access import Principal, actor_of
@@ -46,58 +46,11 @@ RightType = Literal[
 RightId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="Right id.")]
 
 
-class RightIn(BaseModel):
-    """One eco-product right to value (the columns of ``greenfin.collateral.RIGHTS_COLUMNS``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    right_id: str = Field(min_length=1, max_length=64, description="Unique id of the right.")
-    borrower_id: str = Field(min_length=1, max_length=64, description="Owner / borrower id.")
-    right_type: RightType = Field(description="Eco-product right type (林权, 碳排放配额, 取水权, ...).")
-    term_end: dt.date = Field(description="Date the right, permit or contract expires.")
-    registry: Literal["real_estate", "movable_unified", "carbon_registry", "none"] | None = Field(
-        default=None, description="Where the security is registered (不动产登记, 动产融资统一登记, ...)."
-    )
-    policy_tier: Literal["normal", "exchange"] | None = Field(default=None, description="Policy tier.")
-    insured: bool | None = Field(default=None, description="Insurance in force.")
-    storage_agency: bool | None = Field(default=None, description="A 收储 agency backs the right.")
-    parcel_id: str | None = Field(default=None, max_length=64, description="Forest parcel id.")
-    area_ha: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Area, hectares.")
-    species_group: str | None = Field(default=None, max_length=64, description="Species group (forest rights).")
-    stand_age_years: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Stand age, years.")
-    forest_category: str | None = Field(default=None, max_length=32, description="公益林 or 商品林.")
-    allowance_tco2e: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="CEA quantity, tCO2e.")
-    price_series: str | None = Field(default=None, max_length=64, description="Price series name.")
-    price_volatility_per_year: float | None = Field(
-        default=None, ge=0.0, le=10.0, allow_inf_nan=False, description="Annual price volatility (fraction)."
-    )
-    annual_sink_tco2e: float | None = Field(
-        default=None, ge=0.0, allow_inf_nan=False, description="Carbon-sink credits per year, tCO2e."
-    )
-    permit_quantity_per_year: float | None = Field(
-        default=None, ge=0.0, allow_inf_nan=False, description="Permit volume per year (in permit_unit)."
-    )
-    permit_unit: str | None = Field(default=None, max_length=16, description="m3, t, tce or kwh.")
-    unit_price_cny: float | None = Field(default=None, gt=0.0, allow_inf_nan=False, description="Price per unit, CNY.")
-    price_term_years: float | None = Field(
-        default=None, gt=0.0, allow_inf_nan=False, description="Term the unit price covers, years."
-    )
-    rent_cny_per_ha_per_year: float | None = Field(
-        default=None, ge=0.0, allow_inf_nan=False, description="Land rent, CNY per hectare per year."
-    )
-    transferred: bool | None = Field(default=None, description="Transferred (流转) land.")
-    realisable_cash_flow_cny_per_year: float | None = Field(
-        default=None, ge=0.0, allow_inf_nan=False, description="Realisable cash flow, CNY per year."
-    )
-    cash_flow_growth_per_year: float | None = Field(
-        default=None, gt=-1.0, allow_inf_nan=False, description="Cash-flow growth per year, as a fraction."
-    )
-    payer: str | None = Field(default=None, max_length=200, description="Payer of the cash flow.")
-    visitors_per_year: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Visitors per year.")
-    ticket_price_cny: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Ticket price, CNY.")
-    loan_cny: float | None = Field(default=None, ge=0.0, allow_inf_nan=False, description="Outstanding secured loan.")
-    loan_tenor_years: float | None = Field(
-        default=None, gt=0.0, allow_inf_nan=False, description="Requested loan tenor, years."
+if TYPE_CHECKING:
+    RightIn = BaseModel
+else:
+    RightIn = model_from_columns(
+        "RightIn", "One eco-product right to value (columns of greenfin.collateral.RIGHTS_COLUMNS).", RIGHTS_COLUMNS
     )
 
 

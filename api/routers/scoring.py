@@ -23,7 +23,7 @@ from api.errors import PROBLEM_RESPONSES, problem_doc
 from api.routers._common import finite
 from greenfin.errors import DataError
 from greenfin.scoring import load_model, score_frame
-from greenfin.store._access import get_model_files, save_model_files
+from greenfin.store._access import get_model_files, model_digest, save_model_files
 
 __all__ = ["router"]
 
@@ -112,19 +112,21 @@ def _load_checked(files: dict[str, str], source: str) -> Any:
 
 
 def _model(request: Request, tenant_id: str, model_id: str, session: Any) -> Any:
-    stored = get_model_files(session, tenant_id, model_id)
-    if stored is None:
+    digest = model_digest(session, tenant_id, model_id)
+    if digest is None:
         raise HTTPException(404, f"No model {model_id!r} for tenant {tenant_id!r}.")
-    digest, files = stored
-    cache: OrderedDict[tuple[str, str, str], Any] = request.app.state.__dict__.setdefault("model_cache", OrderedDict())
+    cache: OrderedDict[tuple[str, str, str], Any] = request.app.state.model_cache
     key = (tenant_id, model_id, digest)
     with _CACHE_LOCK:
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-    model = _load_checked(files, f"stored model {model_id}")
+    stored = get_model_files(session, tenant_id, model_id)
+    if stored is None:  # deleted between the two reads
+        raise HTTPException(404, f"No model {model_id!r} for tenant {tenant_id!r}.")
+    model = _load_checked(stored[1], f"stored model {model_id}")
     with _CACHE_LOCK:
-        cache[key] = model
+        cache[(tenant_id, model_id, stored[0])] = model
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
     return model

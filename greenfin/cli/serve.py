@@ -47,6 +47,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (rate limits and caches are per process).")
+    ] = 1,
 ) -> None:
     """Start the API (OpenAPI docs at /docs); sub-commands manage API keys."""
     if ctx.invoked_subcommand is not None:
@@ -68,6 +71,7 @@ def serve(
         access_log=False,  # the API writes its own JSON access line with the request id
         proxy_headers=True,
         server_header=False,
+        workers=workers,
     )
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "get_idempotent",
     "get_model_files",
     "issue_key",
+    "model_digest",
     "owner_of",
     "revoke_key",
     "save_idempotent",
@@ -583,3 +584,25 @@ def get_model_files(session: Session, tenant_id: str, model_id: str) -> tuple[st
         return None
     files: dict[str, str] = json.loads(row.files_json)
     return row.content_sha256, files
+
+
+def model_digest(session: Session, tenant_id: str, model_id: str) -> str | None:
+    """The content digest of a tenant's stored model (a cheap look-up for caches), or None.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        Open session.
+    tenant_id : str
+        Owner.
+    model_id : str
+        The model id.
+
+    Returns
+    -------
+    str or None
+        ``content_sha256``.
+    """
+    return session.scalar(
+        select(StoredModel.content_sha256).where(StoredModel.tenant_id == tenant_id, StoredModel.model_id == model_id)
+    )

@@ -1,0 +1,228 @@
+"""HTTP API latency and throughput against a real ``greenfin serve`` on loopback (127.0.0.1 only).
+
+Starts ``greenfin serve`` as a subprocess on a free loopback port with a fresh SQLite database, issues
+a bank key, uploads a scorecard fitted on the bundled county borrowers, then for each route:
+
+* ``fixed_rate``: an open-loop load at ``--rate`` requests/s for ``--seconds`` (latency is measured from
+  each request's *scheduled* send time, so a stalled server cannot hide queueing: no coordinated omission);
+* ``saturation``: ``--workers`` closed-loop clients for ``--sat-seconds``; throughput is completed
+  requests per second.
+
+Routes: single-borrower scoring (``score_borrower``) and single-right valuation (``value_right``).
+Every loop is bounded in count and time and the server is stopped at the end. Nothing asserts on time.
+
+    python -m benchmarks.api [--rate 200] [--seconds 30] [--sat-seconds 10] [--workers 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from benchmarks._harness import emit, machine
+
+HOST = "127.0.0.1"  # loopback only, never another address
+REPO = Path(__file__).resolve().parents[1]
+WATER = {
+    "right_id": "W1",
+    "borrower_id": "B1",
+    "right_type": "water_right",
+    "term_end": "2035-12-31",
+    "permit_quantity_per_year": 1.36e8,
+    "unit_price_cny": 0.15,
+    "registry": "movable_unified",
+}
+FEATURES = ("past_delinquencies", "eco_points")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "GREENFIN_RATE_LIMIT_PER_SECOND": "100000",
+        "GREENFIN_RATE_LIMIT_BURST": "100000",
+    }
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from greenfin.cli import main; main()",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--db",
+            db_url,
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"greenfin serve exited ({proc.returncode}); see {log}")
+        try:
+            if httpx.get(f"http://{HOST}:{port}/ready", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"greenfin serve did not become ready in 60 s; see {log}")
+
+
+def _setup(db_url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Key, model files and one borrower, prepared in-process before the server starts."""
+    from sqlalchemy.orm import Session
+
+    from greenfin.datasets import load_sample
+    from greenfin.scoring import Scorecard, save_model
+    from greenfin.store import init_db
+    from greenfin.store._access import issue_key
+
+    engine = init_db(db_url)
+    with Session(engine) as session, session.begin():
+        key = issue_key(session, "bench-bank", "bank", label="benchmark").key
+    engine.dispose()
+    df = load_sample("county_borrowers")
+    card = Scorecard().fit(df.select(*FEATURES), df["default_flag"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(save_model(card, Path(tmp) / "card"))
+        files = {p.name: p.read_text(encoding="utf-8") for p in path.iterdir() if p.is_file()}
+    borrower = df.select(*FEATURES).row(0, named=True)
+    return key, files, {"borrower_id": "B1", "features": borrower}
+
+
+async def _fixed_rate(client: httpx.AsyncClient, path: str, body: Any, rate: float, seconds: float) -> dict[str, Any]:
+    n = int(rate * seconds)
+    latencies = np.full(n, np.nan)
+    statuses: list[int] = []
+    start = time.perf_counter() + 0.1
+
+    async def one(i: int) -> None:
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            response = await client.post(path, json=body)
+            statuses.append(response.status_code)
+        except httpx.HTTPError:
+            statuses.append(0)
+        latencies[i] = time.perf_counter() - scheduled
+
+    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=seconds + 60)
+    elapsed = time.perf_counter() - start
+    ok = sum(1 for s in statuses if s == 200)
+    ms = latencies * 1000.0
+    return {
+        "requests": n,
+        "ok": ok,
+        "errors": n - ok,
+        "achieved_rps": round(n / elapsed, 1),
+        "p50_ms": round(float(np.nanpercentile(ms, 50)), 2),
+        "p90_ms": round(float(np.nanpercentile(ms, 90)), 2),
+        "p99_ms": round(float(np.nanpercentile(ms, 99)), 2),
+        "max_ms": round(float(np.nanmax(ms)), 2),
+    }
+
+
+async def _saturation(client: httpx.AsyncClient, path: str, body: Any, workers: int, seconds: float) -> dict[str, Any]:
+    stop = time.perf_counter() + seconds
+    cap = 200_000  # bound on requests whatever the speed
+    counts = {"ok": 0, "errors": 0}
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while time.perf_counter() < stop and counts["ok"] + counts["errors"] < cap:
+            t0 = time.perf_counter()
+            try:
+                response = await client.post(path, json=body)
+                counts["ok" if response.status_code == 200 else "errors"] += 1
+            except httpx.HTTPError:
+                counts["errors"] += 1
+            latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(workers))), timeout=seconds + 60)
+    elapsed = time.perf_counter() - t0
+    ms = np.array(latencies) * 1000.0
+    return {
+        "workers": workers,
+        "ok": counts["ok"],
+        "errors": counts["errors"],
+        "throughput_rps": round(counts["ok"] / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+    }
+
+
+async def _run(base: str, key: str, files: dict[str, str], borrower: dict[str, Any], args: argparse.Namespace) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+        uploaded = await client.post("/v1/scoring/models", json={"model_id": "bench-card", "files": files})
+        assert uploaded.status_code == 201, uploaded.text
+        routes = {
+            "score_borrower": ("/v1/scoring/models/bench-card/scores", borrower),
+            "value_right": ("/v1/collateral/valuations", {"right": WATER, "as_of": "2026-06-30"}),
+        }
+        for name, (path, body) in routes.items():
+            for _ in range(20):  # warm-up (imports, caches, connections)
+                assert (await client.post(path, json=body)).status_code == 200
+            fixed = await _fixed_rate(client, path, body, args.rate, args.seconds)
+            emit(f"api.{name}.fixed_rate", target_rps=args.rate, seconds=args.seconds, **fixed)
+            sat = await _saturation(client, path, body, args.workers, args.sat_seconds)
+            emit(f"api.{name}.saturation", seconds=args.sat_seconds, **sat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="Open-loop requests per second.")
+    parser.add_argument("--seconds", type=float, default=30.0, help="Length of the fixed-rate run.")
+    parser.add_argument("--sat-seconds", type=float, default=10.0, help="Length of the saturation run.")
+    parser.add_argument("--workers", type=int, default=16, help="Closed-loop clients at saturation.")
+    args = parser.parse_args()
+    if args.rate * args.seconds > 20_000 or args.seconds > 120 or args.sat_seconds > 60:
+        raise SystemExit("refusing an unbounded run: keep rate x seconds <= 20000, seconds <= 120, sat <= 60")
+    with tempfile.TemporaryDirectory(prefix="greenfin-bench-api-") as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        key, files, borrower = _setup(db_url)
+        port = _free_port()
+        proc = _start_server(db_url, port, Path(tmp) / "serve.log")
+        try:
+            emit("api.machine", **machine(), server="greenfin serve (uvicorn, 1 process)", client="httpx asyncio")
+            asyncio.run(_run(f"http://{HOST}:{port}", key, files, borrower, args))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()
