@@ -396,3 +396,23 @@ def test_burning_cost_trend_and_exposure() -> None:
         burning_cost(
             h.with_columns(pl.lit(0.0).alias("exposure")), trend_per_year=0.0, target_year=2025, target_exposure=1.0
         )
+
+
+def test_county_hazard_factor_and_unknown_county() -> None:
+    parcels = _parcels(20).with_columns(pl.lit("369905").alias("county_id"))
+    base = price_forest(parcels.drop("county_id"), n_events=2000, nodes=2048).summary["expected_loss_cny"]
+    riskier = price_forest(parcels, n_events=2000, nodes=2048).summary["expected_loss_cny"]
+    assert riskier > base
+    with pytest.raises(SpecError, match="No hazard factor for county"):
+        price_forest(parcels.with_columns(pl.lit("999999").alias("county_id")))
+
+
+def test_fire_only_cover_costs_less_than_comprehensive(tmp_path) -> None:
+    rules = tmp_path / "fire.json"
+    rules.write_text(json.dumps({"perils": ["fire"]}))
+    fire = price_forest(_parcels(100), load_forest_cover(rules), n_events=2000, nodes=2048)
+    full = price_forest(_parcels(100), n_events=2000, nodes=2048)
+    assert {c for c in fire.parcels.columns if c.startswith("expected_loss_") and c != "expected_loss_cny"} == {
+        "expected_loss_fire_cny"
+    }
+    assert fire.summary["premium_cny"] < full.summary["premium_cny"]
