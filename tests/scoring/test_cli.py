@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from greenfin.cli import app
 from greenfin.datasets import sample_path
+from greenfin.errors import DataError, SpecError
 
 runner = CliRunner()
 
@@ -149,43 +150,31 @@ def test_boosted_model_and_unseen_category(tmp_path):
     assert res.exit_code == 0, res.output
 
 
-def test_user_mistakes_are_one_line_with_exit_2(tmp_path):
+def test_user_mistake_is_one_line_with_exit_2_through_the_entry_point(tmp_path):
+    gc = str(sample_path("german_credit"))
+    args = ["score", "fit", "--data", gc, "--target", "creditabilty", "--out", str(tmp_path / "x")]
+    proc = subprocess.run(
+        [sys.executable, "-c", "from greenfin.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Did you mean 'creditability'" in proc.stderr.replace("\n", " ")
+
+
+def test_user_mistakes_raise_greenfin_errors(tmp_path):
     gc = str(sample_path("german_credit"))
     cases = [
-        (
-            ["score", "fit", "--data", gc, "--target", "creditabilty", "--out", str(tmp_path / "x")],
-            "Did you mean 'creditability'",
-        ),
-        (
-            ["score", "fit", "--data", gc, "--target", "purpose", "--out", str(tmp_path / "x")],
-            "Only binary classification",
-        ),
-        (
-            [
-                "score",
-                "fit",
-                "--data",
-                gc,
-                "--target",
-                "creditability",
-                "--model",
-                "forest",
-                "--out",
-                str(tmp_path / "x"),
-            ],
-            "--model must be",
-        ),
+        (["--target", "purpose"], DataError, "Only binary classification"),
+        (["--target", "creditability", "--model", "forest"], SpecError, "--model must be"),
     ]
-    for args, message in cases:
-        proc = subprocess.run(
-            [sys.executable, "-c", "from greenfin.cli import main; main()", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 2, proc.stderr
-        assert "Traceback" not in proc.stderr
-        assert message in proc.stderr.replace("\n", " ")
+    for extra, kind, message in cases:
+        res = runner.invoke(app, ["score", "fit", "--data", gc, "--out", str(tmp_path / "x"), *extra])
+        assert isinstance(res.exception, kind)
+        assert message in str(res.exception)
+    assert not (tmp_path / "x").exists()
 
 
 def test_apply_refuses_a_tampered_model(tmp_path):
