@@ -122,7 +122,7 @@ def decide(
         )
         bar.update(task, advance=1)
         approved = approved_loans(decisions)
-        meta = decision_record_meta(day, load_products())
+        meta = decision_record_meta(day, load_products(), lpr=lpr)
         records = {"meta": meta, "decisions": decisions.to_dicts()}
         summary = _decide_summary(decisions, approved, day)
         files = {

@@ -712,10 +712,25 @@ def approved_loans(decisions: pl.DataFrame, *, loan_id_prefix: str = "L") -> pl.
     )
 
 
-def decision_record_meta(as_of: dt.date, products: Sequence[ProductSpec]) -> dict[str, Any]:
+def decision_record_meta(as_of: dt.date, products: Sequence[ProductSpec], lpr: float | None = None) -> dict[str, Any]:
     """Versions of every table a decision used (for the audit record)."""
+    from greenfin.lending._products import LprTable
+
+    if lpr is not None:
+        lpr_meta: dict[str, Any] = {"override": lpr}
+    else:
+        table = LprTable.bundled()
+        rate_1y, fixed_on = table.rate_on(as_of, "1y")
+        lpr_meta = {
+            "table": table.id,
+            "lpr_1y": rate_1y,
+            "lpr_5y": table.rate_on(as_of, "5y")[0],
+            "fixing_date": fixed_on.isoformat(),
+            "confidence": table.confidence,
+        }
     return {
         "as_of": as_of.isoformat(),
+        "lpr": lpr_meta,
         "products": {p.id: {"unverified_terms": list(p.unverified_terms())} for p in products},
         "underwriting_policy": policy_table("underwriting.json").version,
         "eco_overlay": policy_table("eco_overlay.json").version,

@@ -53,6 +53,7 @@ def test_decide_writes_every_output(decided) -> None:
     assert len(records["decisions"]) == 4000
     assert "reasons_zh" in records["decisions"][0]
     assert records["meta"]["underwriting_policy"]
+    assert records["meta"]["lpr"]["fixing_date"] == "2025-05-20"
     approved = pl.read_parquet(out / "approved.parquet")
     assert approved.height == summary["approved"]
 
