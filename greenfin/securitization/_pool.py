@@ -31,6 +31,7 @@ __all__ = [
     "PrepaySpec",
     "cdr_to_mdr",
     "cpr_to_smm",
+    "prepayment_from_factors",
     "project_pool",
     "psa_cpr",
     "scheduled_factor",
@@ -709,3 +710,68 @@ def check_rate(owner: str, name: str, value: float, *, upper: float = 1.0) -> fl
     if not (0.0 <= value <= upper) or not np.isfinite(value):
         raise param_error(owner, name, f"a fraction in [0, {upper}]", value, "Rates are fractions, e.g. 0.08 for 8 %.")
     return value
+
+
+def prepayment_from_factors(
+    f1: float,
+    f2: float,
+    *,
+    gross_rate: float,
+    original_term_months: int,
+    remaining_term_months: int,
+    month: int | None = None,
+) -> dict[str, float]:
+    """Back out one month's SMM, CPR and PSA from two pool factors (SF-7/8).
+
+    ``F_sched = F1 x BAL2 / BAL1`` is the factor had nobody prepaid; ``SMM = 1 - F2 / F_sched``; CPR follows
+    from SMM and PSA from CPR at the month's age.
+
+    Parameters
+    ----------
+    f1, f2 : float
+        Pool factors at the start and the end of the month.
+    gross_rate : float
+        Gross WAC as a fraction.
+    original_term_months : int
+        Original term M0.
+    remaining_term_months : int
+        Remaining term at the start of the month (``BAL1 = BAL(remaining)``, ``BAL2 = BAL(remaining - 1)``).
+    month : int or None
+        MONTH for the PSA conversion; by default from the WAM, ``M0 - remaining + 1``.
+
+    Returns
+    -------
+    dict
+        ``smm``, ``cpr``, ``psa`` (PSA as a percentage of the curve), ``scheduled_factor`` (F_sched).
+
+    Raises
+    ------
+    SpecError
+        If a factor is not in (0, 1] or the terms are inconsistent.
+
+    References
+    ----------
+    The Bond Market Association, Uniform Practices/Standard Formulas, ch. SF (02/01/99), SF-7/8.
+
+    Examples
+    --------
+    >>> r = prepayment_from_factors(0.85150625, 0.84732282, gross_rate=0.095, original_term_months=359,
+    ...                             remaining_term_months=344, month=17)
+    >>> round(r["smm"] * 100, 6), round(r["cpr"] * 100, 4), round(r["psa"], 2)
+    (0.43527, 5.1, 150.0)
+    """
+    if not (0 < f2 <= f1 <= 1):
+        raise SpecError(f"Factors must satisfy 0 < f2 <= f1 <= 1; got f1={f1}, f2={f2}.")
+    if not 0 < remaining_term_months <= original_term_months:
+        raise SpecError(
+            f"remaining_term_months must be in 1..original_term_months; got {remaining_term_months} and "
+            f"{original_term_months}."
+        )
+    age = np.array([original_term_months - remaining_term_months, original_term_months - remaining_term_months + 1])
+    bal = scheduled_factor(age, np.full(2, original_term_months), np.full(2, gross_rate))
+    f_sched = f1 * bal[1] / bal[0]
+    smm = 1.0 - f2 / f_sched
+    cpr = float(smm_to_cpr(smm))
+    m = (original_term_months - remaining_term_months + 1) if month is None else month
+    base = float(psa_cpr(np.array([m]), 100.0)[0])
+    return {"smm": float(smm), "cpr": cpr, "psa": 100.0 * cpr / base, "scheduled_factor": float(f_sched)}

@@ -14,7 +14,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from greenfin.securitization import DefaultSpec, PoolAssumptions, PrepaySpec, project_pool, psa_cpr, sda_cdr
+from greenfin.securitization import (
+    DefaultSpec,
+    PoolAssumptions,
+    PrepaySpec,
+    project_pool,
+    psa_cpr,
+    scheduled_factor,
+    sda_cdr,
+)
 
 TAPE = pl.DataFrame(
     {"balance_cny": [100e6], "gross_rate": [0.08], "original_term_months": [360], "remaining_term_months": [360]}
@@ -212,3 +220,62 @@ def test_sf15_abs_to_smm(cell: tuple[int, float], printed: float) -> None:
     month, abs_pct = cell
     smm = float(_speed_table("abs", abs_pct / 100.0, 60)[month])
     assert smm * 100 == pytest.approx(printed, abs=0.005 + 1e-9)
+
+
+@pytest.mark.reference
+def test_sf4_single_month_pass_through() -> None:
+    """SF-4 example: 9.5 % gross / 9.0 % net, 360 months, first month, prepayments 0.00025022 per unit face:
+    scheduled amortisation 0.00049188, gross interest 0.00791667, servicing 0.00041667, pass-through principal
+    0.00074210, interest 0.00750000, cash flow 0.00824210 (printed to 8 decimals)."""
+    sched_am = 1.0 - float(scheduled_factor(np.array([1]), np.array([360]), np.array([0.095]))[0])
+    smm = 0.00025022 / (1.0 - sched_am)  # prepayment is taken on the balance after scheduled amortisation
+    tape = pl.DataFrame(
+        {
+            "balance_cny": [1.0],
+            "gross_rate": [0.095],
+            "net_rate": [0.09],
+            "original_term_months": [360],
+            "remaining_term_months": [360],
+        }
+    )
+    a = PoolAssumptions(
+        prepay=PrepaySpec(kind="smm", value=smm),
+        default=DefaultSpec(kind="mdr", value=0.0),
+        lag_months=0,
+        severity=0.0,
+        advancing=True,
+    )
+    out = project_pool(tape, a)
+    assert isinstance(out, pl.DataFrame)
+    row = out.row(0, named=True)
+    tol = 0.5e-8
+    assert row["act_am_cny"] == pytest.approx(0.00049188, abs=tol)
+    assert row["vol_prepay_cny"] == pytest.approx(0.00025022, abs=1e-12)
+    assert row["exp_int_cny"] + row["servicing_cny"] == pytest.approx(0.00791667, abs=tol)
+    assert row["servicing_cny"] == pytest.approx(0.00041667, abs=tol)
+    assert row["act_am_cny"] + row["vol_prepay_cny"] == pytest.approx(0.00074210, abs=tol)
+    assert row["exp_int_cny"] == pytest.approx(0.00750000, abs=tol)
+    assert row["cash_flow_cny"] == pytest.approx(0.00824210, abs=tol)
+
+
+@pytest.mark.reference
+def test_sf7_speed_from_two_factors() -> None:
+    """SF-7/8 example: GNMA I 9 % (9.5 % gross), F1 = 0.85150625, F2 = 0.84732282, BAL1 = BAL(344) and
+    BAL2 = BAL(343) of 359 months: F_sched 0.85102709, SMM 0.435270 %, CPR 5.1000 %, MONTH 17 -> 150.00 % PSA."""
+    from greenfin.securitization import prepayment_from_factors
+
+    r = prepayment_from_factors(
+        0.85150625, 0.84732282, gross_rate=0.095, original_term_months=359, remaining_term_months=344, month=17
+    )
+    assert r["scheduled_factor"] == pytest.approx(0.85102709, abs=0.5e-8)
+    assert r["smm"] * 100 == pytest.approx(0.435270, abs=0.5e-6)
+    assert r["cpr"] * 100 == pytest.approx(5.1000, abs=0.5e-4)
+    assert r["psa"] == pytest.approx(150.00, abs=0.005)
+
+
+@pytest.mark.reference
+def test_sf14_abs_example() -> None:
+    """SF-14 example: 2 % ABS in month 11 -> SMM = 200 / (100 - 2 x 10) = 2.5000 %."""
+    from greenfin.securitization._pool import _speed_table
+
+    assert float(_speed_table("abs", 0.02, 20)[11]) * 100 == pytest.approx(2.5, abs=0.5e-4)

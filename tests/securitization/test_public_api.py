@@ -41,6 +41,7 @@ EXPECTED = {
     "measure_cashflows",
     "monte_carlo_el",
     "params",
+    "prepayment_from_factors",
     "price_at_yield",
     "project_pool",
     "psa_cpr",
