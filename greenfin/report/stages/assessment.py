@@ -232,7 +232,7 @@ def _breakdown_figure(result: BankAssessment) -> Figure:
     ax.set_xticks(range(len(inds)), inds, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(wide.height), wide["bank_code"].to_list(), fontsize=7)
     for (i, j), v in np.ndenumerate(mat):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6)
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 else "black")
     fig.colorbar(im, ax=ax, label="share of maximum points")
     ax.set_title("Indicator breakdown (points / maximum)")
     return Figure("breakdown", "Indicator breakdown per bank · 分指标得分率", figure_png(fig))
