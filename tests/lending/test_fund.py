@@ -241,3 +241,30 @@ def test_bad_portfolio_and_run_parameters() -> None:
         simulate_fund(book(3), spec(), n_scenarios=0, seed=1)
     with pytest.raises(SpecError, match="slice_by"):
         simulate_fund(book(3), spec(), n_scenarios=10, seed=1, slice_by="village")
+
+
+@pytest.mark.reference
+def test_bank_expected_loss_after_sharing_formula() -> None:
+    """assessment.md §9.3: EL_bank = PD × LGD × EAD × (1 − fund_share) while the fund is not exhausted."""
+    rng = np.random.default_rng(4)
+    n, scen = 400, 4000
+    frame = pl.DataFrame(
+        {
+            "loan_id": [f"L{i}" for i in range(n)],
+            "ead_cny": rng.uniform(1e4, 1e6, n),
+            "pd": rng.uniform(0.01, 0.1, n),
+            "lgd": rng.uniform(0.3, 0.6, n),
+        }
+    )
+    s = spec(
+        fund_cny=1e12,
+        fund_loss_share=0.8,
+        copula={"asset_correlation": 0.1, "weight_global": 1.0, "weight_county": 0.0, "weight_sector": 0.0},
+    )
+    res = simulate_fund(frame, s, n_scenarios=scen, seed=12)
+    el = float((frame["pd"] * frame["lgd"] * frame["ead_cny"]).sum())
+    bank = res.scenarios["bank_loss_cny"].to_numpy()
+    assert bank.mean() == pytest.approx(el * 0.2, abs=4 * bank.std() / np.sqrt(scen))
+    assert res.summary["fiscal_cost_per_yuan_credit"] == pytest.approx(
+        res.summary["fund_expected_paid_cny"] / float(frame["ead_cny"].sum())
+    )
