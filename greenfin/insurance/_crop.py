@@ -192,7 +192,9 @@ class CropPricing:
     rates : polars.DataFrame
         One row per farm (and ``county`` for the pooled average yield) and coverage level.
     trend : polars.DataFrame
-        Trend yield and detrended statistics per farm.
+        Trend yield and detrended statistics per farm; with a ``price_cny_per_kg`` column in the history, also the
+        observed price volatility and yield–price correlation of the county average (to compare with the
+        assumed ``price_volatility`` and ``yield_price_correlation``).
     """
 
     rates: pl.DataFrame
@@ -278,4 +280,27 @@ def price_crop(history: pl.DataFrame, cover: CropCover | None = None, *, source:
                     "income_rate": income_loss / (c_inc * expected_income),
                 }
             )
-    return CropPricing(pl.DataFrame(rows), pl.DataFrame(trows))
+    trend = pl.DataFrame(trows)
+    if "price_cny_per_kg" in history.columns:
+        trend = trend.join(_observed_price_dependence(history, cover), how="cross")
+    return CropPricing(pl.DataFrame(rows), trend)
+
+
+def _observed_price_dependence(history: pl.DataFrame, cover: CropCover) -> pl.DataFrame:
+    """Price volatility and yield–price correlation seen in the history (for comparison with the assumed ones)."""
+    yearly = (
+        history.group_by("year")
+        .agg(pl.col("yield_kg_per_mu").mean(), pl.col("price_cny_per_kg").mean())
+        .drop_nulls()
+        .sort("year")
+    )
+    if yearly.height < 8 or (yearly["price_cny_per_kg"] <= 0).any():
+        return pl.DataFrame({"price_volatility_observed": [None], "yield_price_correlation_observed": [None]})
+    years = yearly["year"].to_numpy().astype(np.float64)
+    adj, top = detrend_yields(years, yearly["yield_kg_per_mu"].to_numpy(), trend=cover.trend)
+    log_p = np.log(yearly["price_cny_per_kg"].to_numpy())
+    resid = log_p - np.polyval(np.polyfit(years - years.mean(), log_p, 1), years - years.mean())
+    corr = float(np.corrcoef(adj / top, resid)[0, 1])
+    return pl.DataFrame(
+        {"price_volatility_observed": [float(resid.std(ddof=2))], "yield_price_correlation_observed": [corr]}
+    )

@@ -416,3 +416,16 @@ def test_fire_only_cover_costs_less_than_comprehensive(tmp_path) -> None:
         "expected_loss_fire_cny"
     }
     assert fire.summary["premium_cny"] < full.summary["premium_cny"]
+
+
+def test_observed_price_dependence_is_reported_when_prices_are_given() -> None:
+    from greenfin.datasets import load_sample
+
+    trend = price_crop(load_sample("rice_yield_history"), evolve(default_crop_cover(), draws=2000)).trend
+    county = trend.filter(pl.col("farm_id") == "county").row(0, named=True)
+    assert -1.0 <= county["yield_price_correlation_observed"] < 0.0  # the sample's price moves against the yield
+    assert county["price_volatility_observed"] > 0
+    assert (
+        "price_volatility_observed"
+        not in price_crop(_history(), evolve(default_crop_cover(), draws=2000)).trend.columns
+    )

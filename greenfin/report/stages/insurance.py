@@ -121,6 +121,18 @@ def _figures(forest: Any, crop: pl.DataFrame) -> tuple[Figure, ...]:
     return tuple(figs)
 
 
+def _observed(trend: pl.DataFrame) -> str:
+    if "yield_price_correlation_observed" not in trend.columns:
+        return "no prices"
+    row = trend.filter(pl.col("farm_id") == "county").row(0, named=True)
+    if row["yield_price_correlation_observed"] is None:
+        return "too few priced years"
+    return (
+        f"correlation {row['yield_price_correlation_observed']:.2f} and price volatility "
+        f"{row['price_volatility_observed']:.2f} (synthetic data)"
+    )
+
+
 def _parcel_table(parcels: pl.DataFrame) -> Table:
     cols = ["premium_cny", "premium_fen", "central_fen", "provincial_fen", "county_fen", "insured_fen"]
     if parcels.height <= 5000:
@@ -217,7 +229,8 @@ def run(ctx: DemoContext) -> Section:
         "Cat load: cost of capital 6 % on VaR 99.5 % minus the mean of the portfolio aggregate (FFT), allocated "
         "to parcels in proportion to expected loss.",
         f"Rice: kernel yield density on linearly detrended yields, {crop.rates['farm_id'].n_unique() - 1} farms; "
-        "income cover capped at 80 % of expected income; yield-price copula correlation -0.3 (unverified).",
+        "income cover capped at 80 % of expected income; yield-price copula correlation -0.3 and price volatility "
+        f"0.10 assumed (unverified); the sample history shows {_observed(crop.trend)}.",
         "Index basis risk is measured against the county-average yield loss; single farms show more basis risk.",
         f"{unverified} parameters are unverified (⚠) and {params.height - unverified} secondary/confirmed; see the "
         "parameter table.",
