@@ -3,7 +3,8 @@
 Source: The Bond Market Association, *Uniform Practices / Standard Formulas*, chapter SF (02/01/99),
 section C.3 "Standard formulas for mortgage cash flows with defaults" (SF-18/19) and its two worked
 360-month tables for a new 30-year 8 % pool of 100,000,000 with a 12-month liquidation lag, 20 %
-severity and P&I advanced: table A at constant 1 % SMM and 1 % MDR, table B at 150 % PSA and 100 % SDA.
+severity and P&I advanced: cash flow A at constant 1 % SMM and 1 % MDR (SF-23 to SF-30), cash flow B at
+150 % PSA and 100 % SDA (SF-31 to SF-38).
 The tables print whole currency units (tolerance half a unit per cell) and the amortisation factor to 4
 decimals. Only a handful of published cells are used here as facts; the tables are not vendored.
 """
@@ -87,14 +88,14 @@ TABLE_B = {
 @pytest.mark.reference
 @pytest.mark.parametrize("month", sorted(TABLE_A))
 def test_sf_table_a_constant_smm_mdr(month: int) -> None:
-    """SF C.3 table A (1 % SMM, 1 % MDR, 12-month lag, 20 % severity, advancing): printed cells +/- 0.5."""
+    """SF cash flow A, SF-23 to SF-30 (1 % SMM, 1 % MDR, 12-month lag, 20 % severity, advancing): cells +/- 0.5."""
     _check_row(_run(PrepaySpec(kind="smm", value=0.01), DefaultSpec(kind="mdr", value=0.01)), month, TABLE_A[month])
 
 
 @pytest.mark.reference
 @pytest.mark.parametrize("month", sorted(TABLE_B))
 def test_sf_table_b_psa_sda(month: int) -> None:
-    """SF C.3 table B (150 % PSA, 100 % SDA, 12-month lag, 20 % severity, advancing): printed cells +/- 0.5."""
+    """SF cash flow B, SF-31 to SF-38 (150 % PSA, 100 % SDA, 12-month lag, 20 % severity, advancing): +/- 0.5."""
     _check_row(_run(PrepaySpec(kind="psa", value=150.0), DefaultSpec(kind="sda", value=100.0)), month, TABLE_B[month])
 
 
@@ -115,7 +116,7 @@ def test_sf_table_b_psa_sda(month: int) -> None:
     ],
 )
 def test_sf_table_totals(prepay: PrepaySpec, default: DefaultSpec, totals: tuple[int, ...]) -> None:
-    """SF C.3 tables A and B, 'Total' row: new defaults, exp. amortisation, prepayments, amort. from defaults,
+    """SF cash flows A (SF-30) and B (SF-38), 'Total' row: new defaults, exp. amortisation, prepayments, amort. from defaults,
     actual amortisation, recoveries, losses, ADB (whole units, +/- 0.5)."""
     out = _run(prepay, default)
     cols = (

@@ -107,3 +107,51 @@ def test_z_spread_refuses_flows_past_the_curve() -> None:
             curve_dates=[dt.date(2026, 3, 1), dt.date(2027, 3, 1)],
             zero_rates=[0.02, 0.02],
         )
+
+
+def _gnma_flows() -> tuple[np.ndarray, np.ndarray]:
+    import polars as pl
+
+    from greenfin.securitization import DefaultSpec, PoolAssumptions, PrepaySpec, project_pool
+
+    tape = pl.DataFrame(
+        {
+            "balance_cny": [100.0],
+            "gross_rate": [0.095],
+            "net_rate": [0.09],
+            "original_term_months": [360],
+            "remaining_term_months": [360],
+        }
+    )
+    a = PoolAssumptions(
+        prepay=PrepaySpec(kind="psa", value=150.0),
+        default=DefaultSpec(kind="mdr", value=0.0),
+        lag_months=0,
+        severity=0.0,
+        advancing=True,
+    )
+    out = project_pool(tape, a)
+    assert isinstance(out, pl.DataFrame)
+    return out["cash_flow_cny"].to_numpy(), (out["act_am_cny"] + out["vol_prepay_cny"]).to_numpy()
+
+
+@pytest.mark.reference
+def test_sf_gnma_yield_example() -> None:
+    """SF yield example (section G.1, SF-48 ff.): new GNMA I 9 % (9.5 % gross) at 150 % PSA, 14-day actual delay,
+    price 100 at issue: yield 9.10675 %, mortgage yield 8.93863 %, average life 9.77844 y, duration 5.73147 y,
+    modified duration 5.48186 y, cash-flow convexity 0.544326 (printed as CX/100). Settling 7 days later at a full
+    price of 100.1750 gives 9.10644 %. Tolerances are half a unit of the last printed digit."""
+    cf, pr = _gnma_flows()
+    m = measure_cashflows(
+        cf, pr, price=100.0, face=100.0, settle=dt.date(2026, 3, 1), first_pay=dt.date(2026, 4, 1), delay_days=14
+    )
+    assert m.yield_ * 100 == pytest.approx(9.10675, abs=0.5e-5)
+    assert m.mortgage_yield * 100 == pytest.approx(8.93863, abs=0.5e-5)
+    assert m.average_life_years == pytest.approx(9.77844, abs=0.5e-5)
+    assert m.macaulay_duration_years == pytest.approx(5.73147, abs=0.5e-5)
+    assert m.modified_duration_years == pytest.approx(5.48186, abs=0.5e-5)
+    assert m.convexity / 100 == pytest.approx(0.544326, abs=0.5e-6)
+    later = measure_cashflows(
+        cf, pr, price=100.175, face=100.0, settle=dt.date(2026, 3, 8), first_pay=dt.date(2026, 4, 1), delay_days=14
+    )
+    assert later.yield_ * 100 == pytest.approx(9.10644, abs=0.5e-5)
