@@ -116,8 +116,8 @@ def test_sf_table_b_psa_sda(month: int) -> None:
     ],
 )
 def test_sf_table_totals(prepay: PrepaySpec, default: DefaultSpec, totals: tuple[int, ...]) -> None:
-    """SF cash flows A (SF-30) and B (SF-38), 'Total' row: new defaults, exp. amortisation, prepayments, amort. from defaults,
-    actual amortisation, recoveries, losses, ADB (whole units, +/- 0.5)."""
+    """SF cash flows A (SF-30) and B (SF-38), 'Total' row: new defaults, exp. amortisation, prepayments,
+    amort. from defaults, actual amortisation, recoveries, losses, ADB (whole units, +/- 0.5)."""
     out = _run(prepay, default)
     cols = (
         "new_def_cny",
