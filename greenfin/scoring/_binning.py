@@ -113,10 +113,10 @@ class FeatureBins:
             codes = pl.Series(list(self.cat_to_bin.values()), dtype=pl.Int64)
             idx = (
                 values.replace_strict(mapping, codes, default=k + s + 1, return_dtype=pl.Int64)
-                .fill_null(k)
                 .to_numpy()
                 .astype(np.int64)
             )
+            idx[values.is_null().to_numpy()] = k  # missing, not an unseen category
         else:
             if self.kind == "categorical":
                 return self.index_of(pl.Series(values).cast(pl.String).fill_nan(None), consent)

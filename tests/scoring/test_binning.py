@@ -143,3 +143,19 @@ def test_all_missing_column_scores_neutral_and_is_dropped_with_a_record():
     assert "all values missing" in card.binner_.bins_["empty"].note
     assert any(r.get("feature") == "empty" and "IV" in r.get("reason", "") for r in card.manifest_["iterations"])
     assert np.all(card.binner_.transform(xf)[:, 1] == 0.0)
+
+
+def test_missing_category_is_the_missing_bin_not_unseen():
+    rng = np.random.default_rng(4)
+    region = pl.Series(rng.choice(["a", "b", "c", ""], 2000)).replace("", None)
+    y = (rng.random(2000) < np.where(region.is_null().to_numpy(), 0.5, 0.2)).astype(int)
+    b = WoEBinner().fit(pl.DataFrame({"region": region}), y)
+    bins = b.bins_["region"]
+    assert bins.missing_n == region.null_count()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = b.transform(pl.DataFrame({"region": pl.Series([None, "a"], dtype=pl.String)}))
+    assert w[0, 0] == pytest.approx(bins.missing_woe)
+    assert bins.missing_woe > 0.5
