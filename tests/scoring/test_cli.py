@@ -203,3 +203,37 @@ def test_apply_refuses_a_tampered_model(tmp_path):
     assert res.exit_code != 0
     assert "tampered" in str(res.exception)
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_fit_with_feature_declarations(tmp_path):
+    spec = tmp_path / "features.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "assume_consent": True,
+                "features": [
+                    {"name": "duration_in_month", "trend": "ascending"},
+                    {"name": "credit_amount", "trend": "ascending"},
+                ],
+            }
+        )
+    )
+    gc = str(sample_path("german_credit"))
+    res = runner.invoke(
+        app,
+        ["score", "fit", "--data", gc, "--target", "creditability", "--bad-label", "bad", "--features", str(spec),
+         "--out", str(tmp_path / "m"), "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert "status_of_existing_checking_account" in summary["features_used"]  # consent assumed by the spec
+    trend = pl.read_csv(tmp_path / "m" / "trend_report.csv")
+    row = trend.filter(pl.col("feature") == "duration_in_month").row(0, named=True)
+    assert row["declared_trend"] == "ascending"
+    assert row["trend"] == "ascending"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"features": [{"name": "x", "trend": "sideways"}]}))
+    res = runner.invoke(app, ["score", "fit", "--data", gc, "--target", "creditability", "--features", str(bad),
+                              "--out", str(tmp_path / "n")])  # fmt: skip
+    assert isinstance(res.exception, SpecError)
+    assert "trend" in str(res.exception)
