@@ -14,7 +14,7 @@ from api.errors import CatchAllMiddleware, install_error_handlers
 from api.logs import configure_logging
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.ratelimit import TokenBucketLimiter
-from api.routers import access, collateral, gep, health, insurance, scoring, securitization
+from api.routers import access, assessment, collateral, gep, health, insurance, lending, scoring, securitization
 from api.settings import Settings
 from greenfin.store import init_db, make_engine, session_factory
 
@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collateral.router)
     app.include_router(gep.router)
     app.include_router(scoring.router)
+    app.include_router(lending.router)
     app.include_router(securitization.router)
     app.include_router(insurance.router)
+    app.include_router(assessment.router)
     return app

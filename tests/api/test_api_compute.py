@@ -134,3 +134,113 @@ def test_pool_projection_rejects_unknown_fields(client: TestClient, keys) -> Non
     response = client.post("/v1/securitization/pool-projections", json=request, headers=keys.auth(keys.bank_a))
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"][-1] == "colour"
+
+
+def _application() -> dict:
+    from greenfin.datasets import load_sample
+    from greenfin.lending import APPLICATION_COLUMNS
+
+    names = {c.name for c in APPLICATION_COLUMNS}
+    row = load_sample("county_applications").head(1).row(0, named=True)
+    return {k: (str(v) if k == "county_id" else v) for k, v in row.items() if k in names and v is not None}
+
+
+def test_lending_decision_matches_the_library(client: TestClient, keys) -> None:
+    import datetime as dt
+
+    from greenfin.lending import decide
+
+    application = _application()
+    response = client.post(
+        "/v1/lending/decisions",
+        json={"application": application, "as_of": "2026-06-30"},
+        headers=keys.auth(keys.bank_a),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = decide(pl.DataFrame([application]), as_of=dt.date(2026, 6, 30)).row(0, named=True)
+    assert body["outcome"] == expected["outcome"]
+    assert body["approved_cny"] == pytest.approx(expected["approved_cny"])
+    assert body["binding_constraint"] == expected["binding_constraint"]
+    assert body["rate"] == pytest.approx(expected["rate"])
+    assert body["record"]["as_of"] == "2026-06-30"
+
+
+def test_lending_rejects_unknown_borrower_type_and_is_for_banks(client: TestClient, keys) -> None:
+    bad = {**_application(), "borrower_type": "pirate"}
+    response = client.post(
+        "/v1/lending/decisions", json={"application": bad, "as_of": "2026-06-30"}, headers=keys.auth(keys.bank_a)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:3] == ["body", "application", "borrower_type"]
+    response = client.post(
+        "/v1/lending/decisions",
+        json={"application": _application(), "as_of": "2026-06-30"},
+        headers=keys.auth(keys.insurer),
+    )
+    assert response.status_code == 403
+
+
+def test_lending_unknown_product_is_a_spec_error(client: TestClient, keys) -> None:
+    response = client.post(
+        "/v1/lending/decisions",
+        json={"application": _application(), "as_of": "2026-06-30", "product_id": "no-such-product"},
+        headers=keys.auth(keys.bank_a),
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "urn:greenfin:problem:spec-error"
+
+
+def _panel() -> list[dict]:
+    from greenfin.assessment import (
+        aggregate_loans,
+        bank_quarter_panel,
+        classify_loans,
+        validate_bank_quarters,
+        validate_loans,
+    )
+    from greenfin.datasets import load_sample
+
+    loans = classify_loans(validate_loans(load_sample("assessment_loans")))
+    return bank_quarter_panel(
+        aggregate_loans(loans), validate_bank_quarters(load_sample("assessment_banks"))
+    ).to_dicts()
+
+
+def test_bank_scores_match_the_library(client: TestClient, keys) -> None:
+    from greenfin.assessment import load_rulebook, score_banks
+
+    panel = _panel()
+    response = client.post(
+        "/v1/assessment/bank-scores",
+        json={"panel": panel, "rulebook": "pboc-2021", "quarters": ["2025Q2"]},
+        headers=keys.auth(keys.finance),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = score_banks(pl.DataFrame(panel), load_rulebook("pboc-2021"), "2025Q2").scores
+    assert len(body["scores"]) == expected.height == 20
+    by_bank = {r["bank_code"]: r for r in body["scores"]}
+    for row in expected.to_dicts():
+        assert by_bank[row["bank_code"]]["total_score"] == pytest.approx(row["total_score"])
+        assert by_bank[row["bank_code"]]["rank"] == row["rank"]
+
+
+@pytest.mark.parametrize("who", ["bank_a", "insurer", "admin"])
+def test_only_the_finance_office_reads_across_banks(client: TestClient, keys, who: str) -> None:
+    response = client.post(
+        "/v1/assessment/bank-scores",
+        json={"panel": _panel()[:2], "rulebook": "pboc-2021", "quarters": ["2025Q2"]},
+        headers=keys.auth(getattr(keys, who)),
+    )
+    assert response.status_code == 403
+
+
+def test_bank_scores_missing_quarter_is_a_spec_error(client: TestClient, keys) -> None:
+    response = client.post(
+        "/v1/assessment/bank-scores",
+        json={"panel": _panel(), "rulebook": "pboc-2021", "quarters": ["2030Q1"]},
+        headers=keys.auth(keys.finance),
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "urn:greenfin:problem:spec-error"
