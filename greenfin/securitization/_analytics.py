@@ -781,7 +781,9 @@ def regulator_pack(
         The deal.
     out_dir : str or path-like
         Folder for ``forecast.csv``, ``coverage.csv``, ``stress_grid.csv``, ``break_even.csv``,
-        ``parameters.csv`` and ``regulator_pack.xlsx`` (written only once everything is computed).
+        ``forecast_basis.csv`` (the driver model or pool assumptions), ``deal.csv`` (retention, support,
+        holiday-table choice), ``parameters.csv`` and ``regulator_pack.xlsx`` (written only once everything is
+        computed).
     scenarios : sequence of Scenario or None
         Stress grid (default ``default_stresses(spec)``).
 
@@ -801,17 +803,23 @@ def regulator_pack(
     grid = stress_grid(spec, scenarios)
     be = break_even(spec, "default_multiple" if isinstance(spec.collateral, LoanCollateral) else "cash_haircut").table
     retention = spec.risk_retention()
-    meta = pl.DataFrame(
-        {
-            "item": ["deal", "issue_date", "holiday_table_past_end", "risk_retention_share", "risk_retention_ok"],
-            "value": [
-                spec.name,
-                spec.issue_date.isoformat(),
-                spec.past_end,
-                f"{float(retention['share']):.4f}",
-                str(retention["ok"]),
-            ],
-        }
+    items = {
+        "deal": spec.name,
+        "issue_date": spec.issue_date.isoformat(),
+        "holiday_table_past_end": spec.past_end,
+        "risk_retention_share": f"{float(retention['share']):.4f}",
+        "risk_retention_ok": str(retention["ok"]),
+        "support_provider": spec.support.name if spec.support else "none",
+        "support_provider_rating": spec.support.rating if spec.support else "none",
+        "support_cap_cny": f"{spec.support.cap_cny:.2f}" if spec.support else "0",
+        "sweep_lag_periods": str(spec.sweep_lag_periods),
+    }
+    meta = pl.DataFrame({"item": list(items), "value": list(items.values())})
+    basis = spec.collateral.model_dump(mode="json")
+    model = basis.get("model") or basis.get("assumptions") or {}
+    forecast_basis = pl.DataFrame(
+        {"assumption": [str(k) for k in model], "value": [str(v) for v in model.values()]},
+        schema={"assumption": pl.String, "value": pl.String},
     )
     tables = {
         "forecast": forecast,
@@ -819,6 +827,7 @@ def regulator_pack(
         "coverage": coverage,
         "stress_grid": grid,
         "break_even": be,
+        "forecast_basis": forecast_basis,
         "parameters": params().to_frame(),
         "deal": meta,
     }
