@@ -43,19 +43,19 @@ def test_stage_uses_the_gep_stage_total() -> None:
     stage.run(plain)
     linked = DemoContext(results={"gep": {"total_cny": 400e8}})
     section = stage.run(linked)
-    assert linked.results["assessment"]["gep_transfer_cny"] > plain.results["assessment"]["gep_transfer_cny"]
+    assert linked.results["assessment"]["gep_transfer_cny"] != plain.results["assessment"]["gep_transfer_cny"]
     assert any("GEP stage" in n for n in section.notes)
+    prev, last = _sample_years()
+    scaled_prev = prev * 400e8 / last
     assert linked.results["assessment"]["gep_transfer_cny"] == pytest.approx(
-        0.001 * 400e8 + 0.02 * (400e8 - _prev_year()), rel=1e-9
+        0.001 * 400e8 + 0.02 * max(400e8 - scaled_prev, 0.0) - 0.02 * max(scaled_prev - 400e8, 0.0), rel=1e-9
     )
 
 
-def _prev_year() -> float:
+def _sample_years() -> tuple[float, float]:
     import polars as pl
 
     from greenfin.datasets import load_sample
 
-    g = load_sample("assessment_gep_accounts").filter(
-        (pl.col("county_id").cast(pl.String) == "369901") & (pl.col("year") == 2024)
-    )
-    return float(g["gep_cny"].item())
+    g = load_sample("assessment_gep_accounts").filter(pl.col("county_id").cast(pl.String) == "369901").sort("year")
+    return float(g["gep_cny"][-2]), float(g["gep_cny"][-1])

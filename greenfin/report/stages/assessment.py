@@ -5,8 +5,9 @@ over the last four quarters and the Jiangxi eco-product variant beside it), attr
 (CBRC method) and financed emissions (PCAF), and computes a GEP-linked transfer for the sample county. The
 section builders here are also used by ``greenfin assess``.
 
-GEP input: ``ctx.results["gep"]["total_cny"]`` when the GEP stage ran (it replaces county 369901's latest year
-in the sample table); otherwise the documented sample table ``assessment_gep_accounts``.
+GEP input: ``ctx.results["gep"]["total_cny"]`` when the GEP stage ran (county 369901's sample series is rescaled so
+its latest year equals that total, keeping the sample's year-on-year path); otherwise the documented sample table
+``assessment_gep_accounts``.
 """
 
 from __future__ import annotations
@@ -499,14 +500,20 @@ def _sample_gep(ctx: DemoContext) -> tuple[pl.DataFrame, str]:
     gep = load_sample("assessment_gep_accounts").with_columns(pl.col("county_id").cast(pl.String))
     total: Any = ctx.results.get("gep", {}).get("total_cny") if isinstance(ctx.results.get("gep"), dict) else None
     if isinstance(total, int | float) and total > 0:
-        last = int(gep.filter(pl.col("county_id") == COUNTY_ID)["year"].max())
+        county = gep.filter(pl.col("county_id") == COUNTY_ID).sort("year")
+        factor = float(total) / float(county["gep_cny"][-1])
+        # rescale the county's sample series so its latest year equals the GEP stage's total: the sample's
+        # year-on-year path is kept, so the change the transfer rule rewards stays plausible
         gep = gep.with_columns(
-            pl.when((pl.col("county_id") == COUNTY_ID) & (pl.col("year") == last))
-            .then(pl.lit(float(total)))
+            pl.when(pl.col("county_id") == COUNTY_ID)
+            .then(pl.col("gep_cny") * factor)
             .otherwise(pl.col("gep_cny"))
             .alias("gep_cny")
         )
-        return gep, f"county {COUNTY_ID} latest year from the GEP stage (total_cny), other years from the sample table"
+        return gep, (
+            f"county {COUNTY_ID}: the sample series rescaled so its latest year equals the GEP stage's total_cny "
+            f"(factor {factor:.3f}); other counties from the sample table"
+        )
     return gep, "sample table assessment_gep_accounts (synthetic; GEP stage not run)"
 
 
