@@ -107,7 +107,40 @@ LOAN_COLUMNS: tuple[ColumnSpec, ...] = (
         name="pcaf_dq_score", kind="int", required=False, nullable=True, ge=1, le=5, description="PCAF data quality 1-5"
     ),
 )
-"""Columns of the loan-level green-credit report (A. Loan file)."""
+
+_REFERENCE_ONLY: tuple[ColumnSpec, ...] = (
+    _C(name="project_total_investment_cny", required=False, nullable=True, gt=0, description="项目总投资, yuan"),
+    _C(name="benefit_coal_tce", required=False, nullable=True, ge=0, description="节约标准煤, tce/yr"),
+    _C(name="benefit_co2_tco2e", required=False, nullable=True, ge=0, description="CO2 减排, tCO2e/yr"),
+    _C(name="benefit_cod_t", required=False, nullable=True, ge=0, description="COD 减排, t/yr"),
+    _C(name="benefit_nh3n_t", required=False, nullable=True, ge=0, description="氨氮 减排, t/yr"),
+    _C(name="benefit_so2_t", required=False, nullable=True, ge=0, description="SO2 减排, t/yr"),
+    _C(name="benefit_nox_t", required=False, nullable=True, ge=0, description="NOx 减排, t/yr"),
+    _C(name="benefit_water_t", required=False, nullable=True, ge=0, description="节水, t/yr"),
+    _C(name="benefit_method", kind="str", required=False, nullable=True, description="测算方法"),
+    _C(name="factor_vintage", kind="int", required=False, nullable=True, ge=2000, le=2100, description="因子年份"),
+    _C(name="verifier", kind="str", required=False, nullable=True, description="第三方核验"),
+    _C(name="benefit_dq_score", kind="int", required=False, nullable=True, ge=1, le=5, description="效益数据质量 1-5"),
+    _C(name="collateral_registry", kind="str", required=False, nullable=True, description="登记机构"),
+    _C(name="registration_no", kind="str", required=False, nullable=True, description="登记编号"),
+    _C(name="valuation_method", kind="str", required=False, nullable=True, description="评估方法"),
+    _C(name="valuation_date", kind="date", required=False, nullable=True, description="评估日"),
+    _C(name="ltv", required=False, nullable=True, ge=0, description="loan-to-value as a fraction 抵质押率"),
+    _C(name="haircut", required=False, nullable=True, ge=0, le=1, description="haircut as a fraction 折扣率"),
+    _C(name="insurance_policy_no", kind="str", required=False, nullable=True, description="保单号"),
+    _C(name="insured_amount_cny", required=False, nullable=True, ge=0, description="保险金额, yuan"),
+    _C(name="risk_fund_id", kind="str", required=False, nullable=True, description="风险补偿金"),
+    _C(name="eco_credit_grade", kind="str", required=False, nullable=True, description="生态信用等级"),
+    _C(name="env_credit_grade", kind="str", required=False, nullable=True, description="环保信用评价"),
+)
+
+LOAN_COLUMNS = LOAN_COLUMNS + _REFERENCE_ONLY
+"""Columns of the loan-level green-credit report (A. Loan file, ``shared/reference/assessment.md`` §11).
+
+Columns of the reference sketch that no computation here uses (loan-level benefit fields, collateral registry,
+programme grades) are checked when present and not added when absent, so a ten-million-row file does not grow
+by twenty empty columns.
+"""
 
 BANK_QUARTER_COLUMNS: tuple[ColumnSpec, ...] = (
     _C(name="bank_code", kind="str", description="bank code 金融机构编码"),
@@ -240,7 +273,9 @@ def validate_loans(frame: pl.DataFrame, *, source: str = "loans") -> pl.DataFram
     ...
     greenfin.errors.DataError: loans.csv, column balance_cny, row 1: must be >= 0.0; got -5.0. ...
     """
-    out = validate_frame(frame, LOAN_COLUMNS, source=source).with_columns(quarter_expr().alias("quarter"))
+    present = set(frame.columns)
+    specs = [c for c in LOAN_COLUMNS if c not in _REFERENCE_ONLY or c.name in present]
+    out = validate_frame(frame, specs, source=source).with_columns(quarter_expr().alias("quarter"))
     green = out["green_flag"]
     _fail_first(
         out,

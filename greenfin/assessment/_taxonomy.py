@@ -302,6 +302,8 @@ def classify_loans(
     ------
     DataError
         If a green loan carries an unknown category code (the message gives the row and the known codes).
+        The check runs on a DataFrame; a LazyFrame is not scanned here, so validate a sample of it eagerly
+        first (unknown codes in a LazyFrame come out with ``green_harmonised`` false).
 
     Examples
     --------

@@ -178,3 +178,12 @@ def test_bank_file_duplicates_and_bad_quarter() -> None:
                 .alias("quarter")
             )
         )
+
+
+def test_reference_columns_checked_when_present_not_added_when_absent(raw: pl.DataFrame) -> None:
+    out = validate_loans(raw)
+    assert "haircut" not in out.columns
+    with pytest.raises(DataError, match=r"column haircut, row 1: must be <= 1\.0"):
+        validate_loans(raw.with_columns(pl.lit(1.5).alias("haircut")), source="loans.csv")
+    ok = validate_loans(raw.with_columns(pl.lit("2025-06-30").alias("valuation_date")))
+    assert ok["valuation_date"].dtype == pl.Date
