@@ -9,6 +9,7 @@ region add up to the region account exactly.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -1215,7 +1216,6 @@ def _parcel_frame(
     area = cols["area_ha"]
     out: dict[str, Any] = {}
     cat_fen = {c: np.zeros(n) for c in CATEGORIES}
-    realisable = np.zeros(n)
     extra: list[str] = []
     inds = list(splits) if splits is not None else list(region_fen or {})
 
@@ -1242,29 +1242,30 @@ def _parcel_frame(
             sp, fbi = splits[ind], (fallback or {}).get(ind)
         if fbi is not None:
             w = w + area * fbi[ch.codes]
-        return sp.split(w, ch), notes
+        fen = sp.split(w, ch)
+        cat = INDICATORS[ind].category
+        with locks[cat]:  # integral float64 sums: exact, so the order of the threads does not matter
+            cat_fen[cat] += fen
+        return np.divide(fen, 100.0, out=fen), notes  # in place: fen -> yuan
 
     # indicators are independent: two threads (numpy releases the GIL in these array operations)
+    locks = {c: threading.Lock() for c in CATEGORIES}
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, inds))
-    for ind, (fen, notes) in zip(inds, results, strict=True):
+    for ind, (yuan, notes) in zip(inds, results, strict=True):
         extra += notes
-        if fen is None:
-            out[f"{ind}_cny"] = np.zeros(n)
-            continue
-        cat_fen[INDICATORS[ind].category] += fen
-        share = real[ind].share
-        if share:
-            realisable += fen * (share / 100.0)
-        out[f"{ind}_cny"] = np.divide(fen, 100.0, out=fen)  # in place: fen -> yuan
+        out[f"{ind}_cny"] = np.zeros(n) if yuan is None else yuan
     gep_fen = (cat_fen["material"] + cat_fen["regulating"] + cat_fen["cultural"]).astype(np.int64)
     base = [c for c in ("parcel_id", "village_id", "township_id", "land_class", "area_ha") if c in df.columns]
+    shares = [pl.col(f"{i}_cny") * real[i].share for i in inds if real[i].share]
     frame = df.select(base).with_columns(
         *[pl.Series(name, arr) for name, arr in out.items()],
         *[pl.Series(f"{c}_cny", v / 100.0) for c, v in cat_fen.items()],
         pl.Series("gep_cny", gep_fen / 100.0),
         pl.Series("gep_fen", gep_fen),
-        pl.Series("realisable_cny", realisable),
+    )
+    frame = frame.with_columns(
+        (pl.sum_horizontal(shares) if shares else pl.lit(0.0)).cast(pl.Float64).alias("realisable_cny")
     )
     if "carbon_sequestration.co2_t" in pq:
         frame = frame.with_columns(pl.Series("carbon_tco2e", pq["carbon_sequestration.co2_t"]))
