@@ -1,4 +1,4 @@
-"""``greenfin assess``: green-credit assessment of banks, environmental benefits, financed emissions, rulebooks.
+"""``greenfin assess``: bank scores, environmental benefits, financed emissions, GEP transfers, rulebooks, template.
 
 Every command reads the user's own files, validates them once, builds all outputs in memory and then writes
 them to ``--out DIR``: CSV + Parquet tables, a filing workbook (``assessment_filing.xlsx``, bilingual
@@ -511,6 +511,58 @@ def transfers(
 
     _run(step, as_json, "GEP transfers · GEP挂钩转移支付")
     emit(result_box, as_json=as_json, title="greenfin assess transfers · GEP挂钩转移支付")
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Template file to write (.xlsx or .csv).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write an empty loan-level report template: column names (row 1) and what each holds (row 2, bilingual)."""
+    import io
+
+    from greenfin._validation import write_atomically
+    from greenfin.assessment import LOAN_COLUMNS
+
+    names = [c.name for c in LOAN_COLUMNS]
+    notes = [
+        f"{c.description}{'' if c.required else ' (optional 可选)'}{f'; one of {list(c.allowed)}' if c.allowed else ''}"
+        for c in LOAN_COLUMNS
+    ]
+    if out.suffix.lower() == ".csv":
+        buf = io.StringIO()
+        import csv
+
+        writer = csv.writer(buf)
+        writer.writerow(names)
+        data = buf.getvalue().encode("utf-8")
+        write_atomically(
+            out.with_name(out.stem + "_columns.txt"),
+            "\n".join(f"{n}: {d}" for n, d in zip(names, notes, strict=True)).encode("utf-8"),
+        )
+    elif out.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Font
+
+        book = Workbook()
+        ws = book.active
+        ws.title = "loans 贷款明细"
+        ws.append(names)
+        for cell, note in zip(ws[1], notes, strict=True):
+            cell.font = Font(bold=True)
+            cell.comment = Comment(note, "greenfin")
+        guide = book.create_sheet("columns 字段说明")
+        guide.append(["column 字段", "meaning 含义", "required 必填"])
+        for c in LOAN_COLUMNS:
+            guide.append([c.name, c.description, "yes 是" if c.required else "no 否"])
+        xbuf = io.BytesIO()
+        book.save(xbuf)
+        data = xbuf.getvalue()
+    else:
+        raise DataError("template must end in .xlsx or .csv.", source=str(out))
+    write_atomically(out, data)
+    emit({"template": str(out), "columns": len(names)}, as_json=as_json, title="Loan report template · 贷款明细模板")
 
 
 @app.command()

@@ -167,3 +167,55 @@ def test_subprocess_success_and_missing_bank_file_hint(tmp_path: Path) -> None:
     proc = _run_main("banks", "--loans", LOANS, "--denominator", "total_loans", "--out", str(tmp_path / "o"), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["banks_scored"] == 20
+
+
+def test_excel_template_filled_in_and_scored(tmp_path: Path) -> None:
+    """The bilingual Excel template, filled in by a bank, goes straight into `assess banks`."""
+    import datetime as dt
+
+    template = tmp_path / "loans.xlsx"
+    r = runner.invoke(app, ["assess", "template", "--out", str(template), "--json"])
+    assert r.exit_code == 0, r.output
+    book = openpyxl.load_workbook(template)
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["report_date", "bank_code", "loan_id"]
+    rows = [
+        ("B1", "L1", 5e6, True, "2024", "2024.5", "forest_right"),
+        ("B1", "L2", 3e6, False, None, None, "real_estate"),
+        ("B2", "L3", 2e6, True, "2019", "2019.3", "water_right"),
+        ("B2", "L4", 9e6, False, None, None, "credit"),
+    ]
+    for bank, loan, bal, green, version, code, coll in rows:
+        values = {
+            "report_date": dt.date(2025, 6, 30),
+            "bank_code": bank,
+            "loan_id": loan,
+            "balance_cny": bal,
+            "green_flag": green,
+            "approval_date": dt.date(2024, 6, 1),
+            "five_class": "normal",
+            "taxonomy_version": version,
+            "taxonomy_code": code,
+            "collateral_type": coll,
+        }
+        ws.append([values.get(h) for h in header])
+    book.save(template)
+    r = runner.invoke(
+        app,
+        [
+            "assess",
+            "banks",
+            "--loans",
+            str(template),
+            "--denominator",
+            "total_loans",
+            "--out",
+            str(tmp_path / "o"),
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["banks_scored"] == 2
+    scores = pl.read_csv(tmp_path / "o" / "scores.csv")
+    assert scores.filter(pl.col("bank_code") == "B1")["rank"].item() == 1  # larger green share, market share
