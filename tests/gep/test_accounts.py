@@ -22,7 +22,7 @@ from greenfin.gep import (
 from greenfin.money import yuan_to_fen
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     n=st.integers(1, 400),
