@@ -121,7 +121,12 @@ class FeatureBins:
             if self.kind == "categorical":
                 return self.index_of(pl.Series(values).cast(pl.String).fill_nan(None), consent)
             x = np.asarray(values, dtype=np.float64)
-            idx = np.searchsorted(np.asarray(self.edges, dtype=np.float64), x, side="right").astype(np.int64)
+            if len(self.edges) <= 12:  # a few comparisons beat a branchy binary search per value
+                idx = np.zeros(x.shape[0], dtype=np.int64)
+                for e in self.edges:
+                    idx += x >= e
+            else:
+                idx = np.searchsorted(np.asarray(self.edges, dtype=np.float64), x, side="right").astype(np.int64)
             idx[np.isnan(x)] = k
             for j, v in enumerate(self.special_values):
                 idx[x == v] = k + 1 + j

@@ -32,14 +32,33 @@ _NUMERIC = (
 )
 
 
+class _LazyColumns(dict[str, Column]):
+    """Columns of a polars frame, converted on first access (scoring reads only the model's columns)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        super().__init__()
+        self._frame = frame
+
+    def __missing__(self, name: str) -> Column:
+        col, _ = _polars_column(self._frame[name])
+        self[name] = col
+        return col
+
+
 class Ingested:
     """Columns of one ``X`` by name, with the category order of ordered (Enum) columns."""
 
-    def __init__(self, names: list[str], columns: dict[str, Column], orders: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        names: list[str],
+        columns: dict[str, Column],
+        orders: dict[str, tuple[str, ...]],
+        n_rows: int | None = None,
+    ) -> None:
         self.names = names
         self.columns = columns
         self.orders = orders
-        self.n_rows = 0 if not names else len(columns[names[0]])
+        self.n_rows = n_rows if n_rows is not None else (0 if not names else len(columns[names[0]]))
 
 
 def _object_column(col: np.ndarray[Any, Any]) -> Column:
@@ -57,7 +76,7 @@ def _polars_column(s: pl.Series) -> tuple[Column, tuple[str, ...] | None]:
     if isinstance(s.dtype, pl.Enum):
         return s.cast(pl.String), tuple(s.dtype.categories.to_list())
     if isinstance(s.dtype, _NUMERIC):
-        return s.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False), None
+        return s.cast(pl.Float64).to_numpy().astype(np.float64, copy=False), None  # nulls become NaN
     if s.dtype == pl.Null:
         return np.full(s.len(), np.nan), None
     return s.cast(pl.String), None
@@ -92,14 +111,8 @@ def ingest(est: Any, x_in: Any, *, reset: bool, y: Any = None) -> Ingested:
                     source="x_in",
                 )
             x_in = x_in.select(names)
-        columns: dict[str, Column] = {}
-        orders: dict[str, tuple[str, ...]] = {}
-        for name in names:
-            col, order = _polars_column(x_in[name])
-            columns[name] = col
-            if order is not None:
-                orders[name] = order
-        return Ingested(names, columns, orders)
+        orders = {n: tuple(x_in[n].dtype.categories.to_list()) for n in names if isinstance(x_in[n].dtype, pl.Enum)}
+        return Ingested(names, _LazyColumns(x_in), orders, n_rows=x_in.height)
     arr = validate_data(est, x_in, dtype=None, ensure_all_finite="allow-nan", reset=reset)
     if arr.dtype.kind not in "fiubO":
         arr = arr.astype(object)
