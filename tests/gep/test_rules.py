@@ -137,3 +137,14 @@ def test_prices_are_deflated_to_the_accounting_year() -> None:
     assert r.price("water_conservation.reservoir_cost", 2010) == 7.06
     assert r.price("water_conservation.reservoir_cost", 2025) == pytest.approx(deflate(7.06, 2010, 2025))
     assert r.price("soil_retention.bulk_density", 2025) == 0.93  # not a price
+
+
+@pytest.mark.parametrize("rule_id", ["national-2022", "jiangxi-db36-1402-2021"])
+def test_every_unconfirmed_value_says_it_is_a_placeholder(rule_id: str) -> None:
+    r = load_rules(rule_id)
+    for key, p in r.params.items():
+        if p.confidence != "confirmed":
+            assert "placeholder" in p.note, key
+    for key, t in r.class_params.items():
+        assert t.confidence == "unverified", key
+        assert "placeholder" in t.note or "placeholder" in t.source or "background knowledge" in t.source, key
