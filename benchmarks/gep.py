@@ -132,10 +132,18 @@ def main() -> None:
     frame = parcels(n, 1, codes=codes)
     results: dict[str, float] = {}
     cpu_results: dict[str, float] = {}
+    account_parcels(frame.head(100_000), rules=RULES[0], inventory=inventory)  # warm-up (imports, thread pools)
     for rid in RULES:
-        cpu0 = time.process_time()
-        acc, sec, peak = measure(lambda r=rid, f=frame: account_parcels(f, rules=r, inventory=inventory), repeat=2)
-        cpu = (time.process_time() - cpu0) / 2
+        cpus: list[float] = []
+
+        def run(r: str = rid, f: pl.DataFrame = frame, cpus: list[float] = cpus) -> object:
+            c0 = time.process_time()
+            out = account_parcels(f, rules=r, inventory=inventory)
+            cpus.append(time.process_time() - c0)
+            return out
+
+        acc, sec, peak = measure(run, repeat=3)
+        cpu = min(cpus)
         assert acc.parcels is not None
         exact = int(acc.parcels["gep_fen"].sum()) == int(acc.regions["value_fen"].sum())
         results[rid] = sec
@@ -146,7 +154,7 @@ def main() -> None:
             parcels=n,
             indicators=acc.county.height,
             seconds=round(sec, 3),
-            cpu_seconds_per_run=round(cpu, 3),
+            cpu_seconds_best_run=round(cpu, 3),
             load_average_1min=os.getloadavg()[0],
             peak_mb=round(peak / 2**20),
             gep_yi_cny=round(acc.total_cny / 1e8, 2),
