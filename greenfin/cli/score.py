@@ -211,7 +211,7 @@ def apply(
         elif suffix == ".parquet":
             scores.write_parquet(buf)
         else:
-            scores.write_excel(buf, worksheet="scores")
+            _xlsx(scores, buf)
         write_atomically(out, buf.getvalue())
         bar.update(task, advance=1, description="Done · 完成")
     grades = scores.group_by("grade").len().sort("grade")
@@ -225,6 +225,17 @@ def apply(
         as_json=as_json,
         title="greenfin score apply · 评分",
     )
+
+
+def _xlsx(frame: Any, buf: Any) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("scores")
+    sheet.append(list(frame.columns))
+    for row in frame.iter_rows():
+        sheet.append(list(row))
+    book.save(buf)
 
 
 def _model_dir(path: Path) -> Path:

@@ -148,6 +148,13 @@ def test_boosted_model_and_unseen_category(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
+    xlsx = tmp_path / "s.xlsx"
+    res = runner.invoke(app, ["score", "apply", "--model", str(tmp_path / "b"), "--data", str(tmp_path / "new.csv"),
+                              "--out", str(xlsx), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    from greenfin._validation import read_table
+
+    assert read_table(xlsx).height == 5
 
 
 def test_user_mistake_is_one_line_with_exit_2_through_the_entry_point(tmp_path):
