@@ -256,6 +256,7 @@ def save_model(
     institution: str | None = None,
     pia_reference: str | None = None,
     reference_pd: Any = None,
+    operator: str | None = None,
 ) -> Path:
     """Save a fitted model as data: model.json (+ booster.txt), manifest.json with hashes, model_card.md.
 
@@ -276,6 +277,8 @@ def save_model(
     reference_pd : array-like of float or None
         PDs of an out-of-sample reference population (validation set); their deciles are stored as the
         monitoring reference for PSI (``monitoring_reference_`` after :func:`load_model`).
+    operator : str or None
+        Who ran the fit and save (JR/T 0221—2021 traceability record).
 
     Returns
     -------
@@ -310,7 +313,12 @@ def save_model(
     manifest = dict(model.manifest_)
     if data_source is not None:
         manifest["training_data"] = {**manifest["training_data"], "source": data_source, "storage_medium": "file"}
-    manifest["save"] = {"saved_at": now_utc(), "format": FORMAT, "format_version": FORMAT_VERSION}
+    manifest["save"] = {
+        "saved_at": now_utc(),
+        "operator": operator,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+    }
     manifest["review"] = {
         "developer": developer,
         "validator": validator,

@@ -288,8 +288,15 @@ def _psi_counts(ce: np.ndarray[Any, Any], ca: np.ndarray[Any, Any]) -> float:
     return float(np.sum((pa - pe) * np.log(pa / pe)))
 
 
-def csi(model: Any, expected_x: Any, actual_x: Any) -> pl.DataFrame:
-    """Characteristic stability index: PSI of each selected feature's bins between two samples.
+def csi(
+    model: Any,
+    expected_x: Any,
+    actual_x: Any,
+    *,
+    expected_segment: Any = None,
+    actual_segment: Any = None,
+) -> pl.DataFrame:
+    """Characteristic stability index: PSI of each selected feature's bins between two samples, by segment.
 
     Parameters
     ----------
@@ -297,23 +304,40 @@ def csi(model: Any, expected_x: Any, actual_x: Any) -> pl.DataFrame:
         A fitted scorecard (its bins define the categories).
     expected_x, actual_x : polars.DataFrame
         Reference and new samples with the model's columns.
+    expected_segment, actual_segment : array-like or None
+        Segment of each row of the two samples (county, borrower type, crop calendar); None: overall only.
 
     Returns
     -------
     polars.DataFrame
-        Feature, csi, status (stable / watch / act, from the sourced PSI thresholds).
+        Segment (``(all)`` first), feature, csi, status (stable / watch / act, from the sourced thresholds).
     """
     from greenfin.scoring._frame import ingest
 
+    de = ingest(model, expected_x, reset=False)
+    da = ingest(model, actual_x, reset=False)
+    ie_all = model.binner_._indices(de, only=model.selected_)
+    ia_all = model.binner_._indices(da, only=model.selected_)
+    masks: list[tuple[str, Any, Any]] = [("(all)", np.ones(de.n_rows, bool), np.ones(da.n_rows, bool))]
+    if expected_segment is not None and actual_segment is not None:
+        se = np.asarray(expected_segment).astype(str)
+        sa = np.asarray(actual_segment).astype(str)
+        masks += [(g, se == g, sa == g) for g in sorted(set(se.tolist()) | set(sa.tolist()))]
     rows = []
-    for f in model.selected_:
-        b = model.binner_.bins_[f]
-        ie = model.binner_._indices(ingest(model, expected_x, reset=False), only=(f,))[f]
-        ia = model.binner_._indices(ingest(model, actual_x, reset=False), only=(f,))[f]
-        size = len(b.all_labels())
-        value = _psi_counts(np.bincount(ie, minlength=size), np.bincount(ia, minlength=size))
-        rows.append({"feature": f, "csi": value, "status": _status(value)})
-    return pl.DataFrame(rows, schema={"feature": pl.String, "csi": pl.Float64, "status": pl.String})
+    for seg, me, ma in masks:
+        for f in model.selected_:
+            size = len(model.binner_.bins_[f].all_labels())
+            if not me.any() or not ma.any():
+                value = float("nan")
+            else:
+                value = _psi_counts(
+                    np.bincount(ie_all[f][me], minlength=size), np.bincount(ia_all[f][ma], minlength=size)
+                )
+            status = "n/a" if value != value else _status(value)
+            rows.append({"segment": seg, "feature": f, "csi": value, "status": status})
+    return pl.DataFrame(
+        rows, schema={"segment": pl.String, "feature": pl.String, "csi": pl.Float64, "status": pl.String}
+    )
 
 
 def _status(value: float) -> str:

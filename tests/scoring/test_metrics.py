@@ -51,6 +51,18 @@ def test_psi_by_segment_and_csi(county_xy, county):
     c = csi(card, xf[:2000], xf[2000:])
     assert c["feature"].to_list() == list(card.selected_)
     assert set(c["status"]) <= {"stable", "watch", "act"}
+    by = csi(
+        card,
+        xf[:2000],
+        xf[2000:],
+        expected_segment=county["borrower_type"][:2000],
+        actual_segment=county["borrower_type"][2000:],
+    )
+    assert by.filter(pl.col("segment") == "(all)")["csi"].to_list() == c["csi"].to_list()
+    assert by["segment"].n_unique() == 5
+    shifted = xf[2000:].with_columns(pl.col("past_delinquencies") + 3)
+    moved = csi(card, xf[:2000], shifted).filter(pl.col("feature") == "past_delinquencies")
+    assert moved["status"][0] == "act"
 
 
 def test_calibration_by_grade_binomial_test():
