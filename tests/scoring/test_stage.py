@@ -27,7 +27,12 @@ def test_stage_without_gep():
     ctx = DemoContext()
     section = stage.run(ctx)
     _check(ctx)
-    assert "GEP stage absent" in ctx.results["scoring"]["summary"]["eco_source"]
+    summary = ctx.results["scoring"]["summary"]
+    assert "GEP stage absent" in summary["eco_source"]
+    # eco-points enter the card only with evidence that they predict (they do in the synthetic truth)
+    assert summary["eco_points_in_card"]
+    assert summary["eco_points_auc_ci95"][0] > 0.5
+    assert any("Eco-points as a predictor" in n for n in section.notes)
     assert section.key == "scoring"
     assert section.title_zh == "生态信贷评分"
     assert section.figures[0].png[:4] == b"\x89PNG"

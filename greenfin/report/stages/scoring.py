@@ -113,6 +113,7 @@ def run(ctx: DemoContext) -> Section:
         y,
         township,
     )
+    eco = bootstrap_ci(y, -borrowers["eco_points"].cast(pl.Float64).to_numpy(), "auc", n_boot=200, seed=ctx.seed)
     pd_all = card.predict_pd(x)
     fair = fairness_report(y, pd_all, {"applicant_sex": borrowers["applicant_sex"]})
     stability = psi_by_segment(card.predict_pd(x[tr]), pd_va, x["borrower_type"][tr], x["borrower_type"][va])
@@ -131,6 +132,8 @@ def run(ctx: DemoContext) -> Section:
         "boosted_validation_auc": auc_boosted,
         "grouped_auc_mean": float(np.nanmean(grouped["auc"].to_numpy())),
         "eco_source": eco_source,
+        "eco_points_auc_ci95": (eco["lower"], eco["upper"]),
+        "eco_points_in_card": "eco_points" in card.selected_,
         "base_points": card.base_points_,
         "pdo": card._scaling_values()[0],
     }
@@ -172,6 +175,16 @@ def _section(
 ) -> Section:
     lo, hi = summary["validation_auc_ci95"]
     dropped = [f"{r['feature']} ({r['reason']})" for r in card.manifest_["iterations"] if r["step"] == "drop"]
+    e_lo, e_hi = summary["eco_points_auc_ci95"]
+    verdict = (
+        "the interval excludes 0.5, so the card may use them (it does)"
+        if summary["eco_points_in_card"] and e_lo > 0.5
+        else "no evidence they predict default, so they are only an overlay"
+    )
+    eco_note = (
+        f"Eco-points as a predictor: AUC of eco_points alone {e_lo:.3f}–{e_hi:.3f} (95% bootstrap CI); {verdict}. "
+        "The promised rate discounts and limit uplifts stay a separate, auditable overlay in greenfin.lending."
+    )
     unmet = card.binner_.trend_report_.filter(pl.col("meets_trend") == False)["feature"].to_list()  # noqa: E712
     return Section(
         key=KEY,
@@ -253,6 +266,7 @@ def _section(
             "annual income and loan-to-income are consent-gated (rows without consent score neutral).",
             f"Dropped in fit: {', '.join(dropped) or 'none'}.",
             f"Features that cannot meet their declared trend: {', '.join(unmet) or 'none'}.",
+            eco_note,
             "Township (乡镇) stands in for county in grouped validation: the sample has one county. County GEP and "
             "its trend (assessment_gep_accounts, county 369901) are the same for every borrower, so they carry no "
             "individual information and the card drops them (constant WOE); the lift table shows it.",
