@@ -3,15 +3,16 @@
 Starts ``greenfin serve`` as a subprocess on a free loopback port with a fresh SQLite database, issues
 a bank key, uploads a scorecard fitted on the bundled county borrowers, then for each route:
 
-* ``fixed_rate``: an open-loop load at ``--rate`` requests/s for ``--seconds`` (latency is measured from
-  each request's *scheduled* send time, so a stalled server cannot hide queueing: no coordinated omission);
+* ``fixed_rate``: an open-loop load at ``--rate`` requests/s for ``--seconds`` with at most
+  ``--max-in-flight`` outstanding requests (latency is measured from each request's *scheduled* send time,
+  so a stalled server cannot hide queueing; a request that cannot start on time is counted ``late``);
 * ``saturation``: ``--workers`` closed-loop clients for ``--sat-seconds``; throughput is completed
   requests per second.
 
 Routes: single-borrower scoring (``score_borrower``) and single-right valuation (``value_right``).
 Every loop is bounded in count and time and the server is stopped at the end. Nothing asserts on time.
 
-    python -m benchmarks.api [--rate 200] [--seconds 30] [--sat-seconds 10] [--workers 16]
+    python -m benchmarks.api [--rate 200] [--seconds 30] [--sat-seconds 10] [--workers 16] [--server-workers 1]
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(db_url: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -116,37 +117,60 @@ def _setup(db_url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     return key, files, {"borrower_id": "B1", "features": borrower}
 
 
-async def _fixed_rate(client: httpx.AsyncClient, path: str, body: Any, rate: float, seconds: float) -> dict[str, Any]:
+async def _fixed_rate(
+    client: httpx.AsyncClient, path: str, body: Any, rate: float, seconds: float, max_in_flight: int
+) -> dict[str, Any]:
+    """Open loop: a scheduler starts request i at ``start + i / rate``; latency counts from that instant.
+
+    At most ``max_in_flight`` requests are outstanding (like the connections of wrk2); a request that
+    cannot start on time because all are busy is counted as ``late`` (an error: the server is overloaded).
+    """
     n = int(rate * seconds)
     latencies = np.full(n, np.nan)
-    statuses: list[int] = []
-    start = time.perf_counter() + 0.1
+    statuses = np.zeros(n, dtype=np.int64)
+    in_flight: set[asyncio.Task[None]] = set()
+    late = 0
 
-    async def one(i: int) -> None:
+    async def one(i: int, scheduled: float) -> None:
+        try:
+            response = await client.post(path, json=body)
+            statuses[i] = response.status_code
+        except httpx.HTTPError:
+            statuses[i] = 0
+        latencies[i] = time.perf_counter() - scheduled
+
+    start = time.perf_counter() + 0.1
+    for i in range(n):
         scheduled = start + i / rate
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        try:
-            response = await client.post(path, json=body)
-            statuses.append(response.status_code)
-        except httpx.HTTPError:
-            statuses.append(0)
-        latencies[i] = time.perf_counter() - scheduled
-
-    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=seconds + 60)
+        if len(in_flight) >= max_in_flight:
+            late += 1
+            continue
+        task = asyncio.create_task(one(i, scheduled))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    if in_flight:
+        _, pending = await asyncio.wait(set(in_flight), timeout=30)  # bounded drain
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     elapsed = time.perf_counter() - start
-    ok = sum(1 for s in statuses if s == 200)
-    ms = latencies * 1000.0
+    ok = int((statuses == 200).sum())
+    done = np.isfinite(latencies)
+    ms = latencies[done] * 1000.0
     return {
         "requests": n,
         "ok": ok,
         "errors": n - ok,
-        "achieved_rps": round(n / elapsed, 1),
-        "p50_ms": round(float(np.nanpercentile(ms, 50)), 2),
-        "p90_ms": round(float(np.nanpercentile(ms, 90)), 2),
-        "p99_ms": round(float(np.nanpercentile(ms, 99)), 2),
-        "max_ms": round(float(np.nanmax(ms)), 2),
+        "late": late,
+        "max_in_flight": max_in_flight,
+        "achieved_rps": round(ok / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2) if ms.size else None,
+        "p90_ms": round(float(np.percentile(ms, 90)), 2) if ms.size else None,
+        "p99_ms": round(float(np.percentile(ms, 99)), 2) if ms.size else None,
+        "max_ms": round(float(ms.max()), 2) if ms.size else None,
     }
 
 
@@ -167,7 +191,7 @@ async def _saturation(client: httpx.AsyncClient, path: str, body: Any, workers: 
             latencies.append(time.perf_counter() - t0)
 
     t0 = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(workers))), timeout=seconds + 60)
+    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(workers))), timeout=seconds + 60)  # bounded
     elapsed = time.perf_counter() - t0
     ms = np.array(latencies) * 1000.0
     return {
@@ -193,7 +217,7 @@ async def _run(base: str, key: str, files: dict[str, str], borrower: dict[str, A
         for name, (path, body) in routes.items():
             for _ in range(20):  # warm-up (imports, caches, connections)
                 assert (await client.post(path, json=body)).status_code == 200
-            fixed = await _fixed_rate(client, path, body, args.rate, args.seconds)
+            fixed = await _fixed_rate(client, path, body, args.rate, args.seconds, args.max_in_flight)
             emit(f"api.{name}.fixed_rate", target_rps=args.rate, seconds=args.seconds, **fixed)
             sat = await _saturation(client, path, body, args.workers, args.sat_seconds)
             emit(f"api.{name}.saturation", seconds=args.sat_seconds, **sat)
@@ -205,6 +229,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="Length of the fixed-rate run.")
     parser.add_argument("--sat-seconds", type=float, default=10.0, help="Length of the saturation run.")
     parser.add_argument("--workers", type=int, default=16, help="Closed-loop clients at saturation.")
+    parser.add_argument("--max-in-flight", type=int, default=32, help="Outstanding requests in the open loop.")
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes (greenfin serve).")
     args = parser.parse_args()
     if args.rate * args.seconds > 20_000 or args.seconds > 120 or args.sat_seconds > 60:
         raise SystemExit("refusing an unbounded run: keep rate x seconds <= 20000, seconds <= 120, sat <= 60")
@@ -212,9 +238,15 @@ def main() -> None:
         db_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         key, files, borrower = _setup(db_url)
         port = _free_port()
-        proc = _start_server(db_url, port, Path(tmp) / "serve.log")
+        proc = _start_server(db_url, port, Path(tmp) / "serve.log", args.server_workers)
         try:
-            emit("api.machine", **machine(), server="greenfin serve (uvicorn, 1 process)", client="httpx asyncio")
+            emit(
+                "api.machine",
+                **machine(),
+                server=f"greenfin serve (uvicorn, {args.server_workers} worker process(es), SQLite)",
+                client="httpx asyncio, 1 process",
+                load_average=os.getloadavg()[0],
+            )
             asyncio.run(_run(f"http://{HOST}:{port}", key, files, borrower, args))
         finally:
             proc.send_signal(signal.SIGTERM)
