@@ -428,23 +428,25 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
         feats = list(self.selected_)
         n = data.n_rows
         lost = np.zeros((n, len(feats)))
-        text = np.empty((n, len(feats)), dtype=object)
-        best_label = np.empty(len(feats), dtype=object)
+        codes = np.zeros((n, len(feats)), dtype=np.int64)
+        bin_labels: list[list[str]] = []
+        best_label: list[str] = []
         for j, f in enumerate(feats):
             b: FeatureBins = self.binner_.bins_[f]
             pts = self.bin_points_[f]
             real = _real_bins(b)
             best = int(real[np.argmax(pts[real])])
             lost[:, j] = np.where(np.isin(idx[f], real), pts[best] - pts[idx[f]], 0.0)
-            text[:, j] = np.asarray(b.all_labels(), dtype=object)[idx[f]]
-            best_label[j] = b.all_labels()[best]
+            codes[:, j] = idx[f]
+            bin_labels.append(b.all_labels())
+            best_label.append(b.all_labels()[best])
         en_labels = [reg.labels(f)[0] for f in feats]
         zh_labels = [reg.labels(f)[1] for f in feats]
-        reasons = top_reasons(lost, feats, en_labels, zh_labels, text, n_reasons)
+        reasons = top_reasons(lost, feats, en_labels, zh_labels, (codes, bin_labels), n_reasons)
         if feats:
             top = np.argmax(lost, axis=1)
             gain = lost[np.arange(n), top]
-            cf_en, cf_zh = counterfactuals(top, gain > 1e-9, gain, points, en_labels, zh_labels, best_label[top])
+            cf_en, cf_zh = counterfactuals(top, gain > 1e-9, gain, points, en_labels, zh_labels, best_label)
         else:
             cf_en = cf_zh = pl.Series([None] * n, dtype=pl.String)
         grade = self.master_scale_.grade(pd)
