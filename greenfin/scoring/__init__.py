@@ -15,7 +15,7 @@ the entry point to score a polars frame. Metrics, calibration, PSI/CSI, fairness
 validation helpers complete the package.
 """
 
-from greenfin.scoring._artefact import load_model, save_model, score_frame
+from greenfin.scoring._artefact import input_schema, load_model, save_model, score_frame, score_record
 from greenfin.scoring._binning import FeatureSpec, WoEBinner
 from greenfin.scoring._boosted import BoostedPD
 from greenfin.scoring._eco import (
@@ -62,11 +62,13 @@ __all__ = [
     "fit_calibration",
     "group_lift_report",
     "grouped_validation",
+    "input_schema",
     "ks_statistic",
     "load_model",
     "psi",
     "psi_by_segment",
     "save_model",
     "score_frame",
+    "score_record",
     "scoring_params",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from greenfin._typing import PathLikeStr
 from greenfin.errors import DataError, SpecError
@@ -28,7 +29,7 @@ from greenfin.scoring._scale import MasterScale
 from greenfin.scoring._scorecard import Scorecard
 from greenfin.scoring._segmented import SegmentedScorecard
 
-__all__ = ["load_model", "save_model", "score_frame"]
+__all__ = ["input_schema", "load_model", "save_model", "score_frame", "score_record"]
 
 FORMAT = "greenfin-scoring-model"
 FORMAT_VERSION = 1
@@ -453,6 +454,102 @@ def score_frame(model: Model | PathLikeStr, frame: pl.DataFrame, *, id_column: s
             raise DataError(f"id column {id_column!r} is not in the frame; pass an existing column or None.")
         out = out.insert_column(0, frame[id_column])
     return out
+
+
+def _column_kinds(model: Model) -> dict[str, str]:
+    if isinstance(model, SegmentedScorecard):
+        kinds = _column_kinds(model.pooled_)
+        if model.segment is not None:
+            kinds[model.segment] = "categorical"
+        return kinds
+    names = [str(n) for n in getattr(model, "feature_names_in_", [f"x{i}" for i in range(model.n_features_in_)])]
+    kinds = {}
+    for n in names:
+        if n.lower().startswith("consent_"):
+            kinds[n] = "consent"
+        elif isinstance(model, Scorecard) and n in model.binner_.bins_:
+            kinds[n] = model.binner_.bins_[n].kind
+        elif isinstance(model, BoostedPD) and n in model.encoding_:
+            kinds[n] = str(model.encoding_[n]["kind"])
+        else:
+            kinds[n] = "any"
+    return kinds
+
+
+def input_schema(model: Model) -> type[BaseModel]:
+    """A pydantic model of one input record of ``model`` (numbers as float, categories as str, None = missing).
+
+    Single-record scoring validates through it, so a number sent as text or a category sent as a number is
+    caught at the boundary instead of silently changing the score.
+
+    Parameters
+    ----------
+    model : Scorecard, BoostedPD or SegmentedScorecard
+        A fitted model.
+
+    Returns
+    -------
+    type of pydantic.BaseModel
+        Every input column is a required field (``None`` allowed and scored as missing); extra fields are
+        ignored.
+
+    Examples
+    --------
+    >>> from greenfin.datasets import load_sample
+    >>> from greenfin.scoring import Scorecard
+    >>> df = load_sample("county_borrowers")
+    >>> card = Scorecard().fit(df.select("past_delinquencies", "borrower_type"), df["default_flag"])
+    >>> sorted(input_schema(card).model_fields)
+    ['borrower_type', 'past_delinquencies']
+    """
+    types: dict[str, Any] = {"numeric": float | None, "categorical": str | None, "consent": bool, "any": Any}
+    fields: dict[str, Any] = {
+        name: (types[kind], Field(description=f"{kind} input column {name}"))
+        for name, kind in _column_kinds(model).items()
+    }
+    return create_model(
+        f"{type(model).__name__}Input",
+        __config__=ConfigDict(extra="ignore", strict=False, frozen=True),
+        **fields,
+    )
+
+
+def score_record(model: Model | PathLikeStr, record: dict[str, Any]) -> dict[str, Any]:
+    """Score one application record (e.g. from the API): validate it, then take the canonical scoring path.
+
+    Parameters
+    ----------
+    model : Scorecard, BoostedPD, SegmentedScorecard, or str / path-like
+        A fitted model or a saved model directory.
+    record : dict
+        Input columns of the model (see :func:`input_schema`); extra keys are ignored.
+
+    Returns
+    -------
+    dict
+        The row of :func:`score_frame`: pd, points, grade, reasons (en, zh) and counterfactual.
+
+    Raises
+    ------
+    DataError
+        If the record misses a column or holds a value of the wrong type (the message names the field).
+    """
+    m = model if isinstance(model, Scorecard | BoostedPD | SegmentedScorecard) else load_model(model)
+    schema = input_schema(m)
+    try:
+        valid = schema.model_validate(record)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"])
+        raise DataError(
+            f"{first['msg']} (got {first.get('input')!r}). Send a value of the right type, or null for missing.",
+            source="record",
+            column=field,
+        ) from exc
+    kinds = _column_kinds(m)
+    dtypes = {"numeric": pl.Float64, "categorical": pl.String, "consent": pl.Boolean}
+    frame = pl.DataFrame([valid.model_dump()], schema={n: dtypes.get(k, pl.Object) for n, k in kinds.items()})
+    return score_frame(m, frame).row(0, named=True)
 
 
 def model_card(model: Model, manifest: dict[str, Any]) -> str:

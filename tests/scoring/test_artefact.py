@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 
 from greenfin.errors import DataError, SpecError
-from greenfin.scoring import BoostedPD, Scorecard, SegmentedScorecard, WoEBinner, load_model, save_model, score_frame
+from greenfin.scoring import (
+    BoostedPD,
+    Scorecard,
+    SegmentedScorecard,
+    WoEBinner,
+    input_schema,
+    load_model,
+    save_model,
+    score_frame,
+    score_record,
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +111,22 @@ def test_binner_only_round_trip(german_xy):
     xf, y = german_xy
     b = WoEBinner(assume_consent=True).fit(xf, y)
     np.testing.assert_array_equal(WoEBinner.from_json(b.to_json()).transform(xf), b.transform(xf))
+
+
+def test_single_record_scoring_validates_types(models, county_xy, tmp_path):
+    xf, _ = county_xy
+    card = models["scorecard"]
+    record = xf.row(0, named=True)
+    one = score_record(card, record)
+    frame_row = score_frame(card, xf.head(1)).row(0, named=True)
+    assert one == frame_row
+    schema = input_schema(card)
+    assert set(schema.model_fields) == set(card.feature_names_in_)
+    with pytest.raises(DataError, match="eco_points"):
+        score_record(card, {**record, "eco_points": "lots"})
+    with pytest.raises(DataError, match="borrower_type"):
+        score_record(card, {k: v for k, v in record.items() if k != "borrower_type"})
+    missing = score_record(card, {**record, "eco_points": None})  # None = missing value, scored as missing
+    assert 0 < missing["pd"] < 1
+    path = save_model(models["boosted"], tmp_path / "b")
+    assert score_record(path, record)["pd"] == pytest.approx(models["boosted"].predict_pd(xf.head(1))[0])

@@ -25,12 +25,14 @@ def test_public_api_is_pinned():
         "fit_calibration",
         "group_lift_report",
         "grouped_validation",
+        "input_schema",
         "ks_statistic",
         "load_model",
         "psi",
         "psi_by_segment",
         "save_model",
         "score_frame",
+        "score_record",
         "scoring_params",
     ]
     for name in greenfin.scoring.__all__:
