@@ -23,7 +23,7 @@ from api.errors import PROBLEM_RESPONSES, problem_doc
 from api.routers._common import finite
 from greenfin.errors import DataError
 from greenfin.scoring import load_model, score_frame
-from greenfin.store._access import get_model_files, model_digest, save_model_files
+from greenfin.store._access import get_model_files, save_model_files
 
 __all__ = ["router"]
 
@@ -112,21 +112,19 @@ def _load_checked(files: dict[str, str], source: str) -> Any:
 
 
 def _model(request: Request, tenant_id: str, model_id: str, session: Any) -> Any:
-    digest = model_digest(session, tenant_id, model_id)
-    if digest is None:
-        raise HTTPException(404, f"No model {model_id!r} for tenant {tenant_id!r}.")
-    cache: OrderedDict[tuple[str, str, str], Any] = request.app.state.model_cache
-    key = (tenant_id, model_id, digest)
+    """The tenant's model, loaded once per process: stored models are immutable (an id is never reused)."""
+    cache: OrderedDict[tuple[str, str], Any] = request.app.state.model_cache
+    key = (tenant_id, model_id)
     with _CACHE_LOCK:
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
     stored = get_model_files(session, tenant_id, model_id)
-    if stored is None:  # deleted between the two reads
+    if stored is None:
         raise HTTPException(404, f"No model {model_id!r} for tenant {tenant_id!r}.")
     model = _load_checked(stored[1], f"stored model {model_id}")
     with _CACHE_LOCK:
-        cache[(tenant_id, model_id, stored[0])] = model
+        cache[key] = model
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
     return model
