@@ -205,6 +205,11 @@ def _is_monotone(blocks: list[list[int]], trend: str, a: float) -> bool:
         return all(x < y for x, y in itertools.pairwise(odds))
     if trend == "descending":
         return all(x > y for x, y in itertools.pairwise(odds))
+    if trend in ("peak", "valley"):
+        sign = 1.0 if trend == "peak" else -1.0
+        d = np.sign(np.diff(np.asarray(odds) * sign))
+        # unimodal: the differences go up (+) then down (-), never back up
+        return not np.any((d[:-1] < 0) & (d[1:] > 0)) if d.size > 1 else True
     return True
 
 
@@ -236,10 +241,10 @@ def _enforce(blocks: list[list[int]], trend: str, min_n: int, min_ev: int, max_b
                 losses.append(-_iv(trial, a))
             _merge(blocks, int(np.argmin(losses)))
             changed = True
-        if trend in ("ascending", "descending") and not _is_monotone(blocks, trend, a):
+        if trend in ("ascending", "descending", "peak", "valley") and not _is_monotone(blocks, trend, a):
             n = np.asarray([b[2] for b in blocks])
             e = np.asarray([b[3] for b in blocks])
-            pooled = _pava(n, e, 0, len(blocks), trend == "ascending", a)
+            pooled = _shape(n, e, trend, a)
             blocks = [[blocks[p[0]][0], blocks[p[1] - 1][1], p[2], p[3]] for p in pooled]
             changed = True
         if not changed:
