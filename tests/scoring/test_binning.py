@@ -56,12 +56,18 @@ def test_points_monotone_where_declared(seed, n, trend):
     assert np.all(np.diff(p) <= 1e-12) if trend == "ascending" else np.all(np.diff(p) >= -1e-12)
 
 
-@settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000))
-def test_peak_trend_is_unimodal(seed):
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    trend=st.sampled_from(["peak", "valley"]),
+    max_bins=st.integers(2, 8),
+    min_bin_size=st.floats(0.01, 0.2),
+)
+def test_peak_and_valley_trends_are_unimodal(seed, trend, max_bins, min_bin_size):
     xf, y = _data(seed, 3000, 1.0, "peak")
-    b = WoEBinner(features=(FeatureSpec(name="x", trend="peak"),), max_bins=8).fit(xf, y)
-    woe = np.asarray(b.bins_["x"].woe)
+    spec = FeatureSpec(name="x", trend=trend)
+    b = WoEBinner(features=(spec,), max_bins=max_bins, min_bin_size=min_bin_size).fit(xf, y)
+    woe = np.asarray(b.bins_["x"].woe) * (1.0 if trend == "peak" else -1.0)
     top = int(np.argmax(woe))
     assert np.all(np.diff(woe[: top + 1]) >= 0)
     assert np.all(np.diff(woe[top:]) <= 0)
