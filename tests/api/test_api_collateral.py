@@ -87,7 +87,16 @@ def test_collateral_routes_are_for_banks(client: TestClient, keys, who: str) -> 
     assert client.post("/v1/rights", json=REGISTRATION, headers=keys.auth(key)).status_code == 403
 
 
-def test_register_pledge_conflict_release_and_audit(client: TestClient, keys) -> None:
+@pytest.fixture
+def db_client(database_url: str, make_client, issue_keys):
+    """A client and keys on SQLite and on PostgreSQL (the store-backed tests run on both)."""
+    app, client = make_client(database_url, rate_limit_burst=10_000, rate_limit_per_second=10_000.0)
+    with client:
+        yield client, issue_keys(app)
+
+
+def test_register_pledge_conflict_release_and_audit(db_client) -> None:
+    client, keys = db_client
     bank = keys.auth(keys.bank_a)
     created = client.post("/v1/rights", json=REGISTRATION, headers={**bank, "X-Request-ID": "reg-1"})
     assert created.status_code == 201, created.text
@@ -118,7 +127,8 @@ def test_register_pledge_conflict_release_and_audit(client: TestClient, keys) ->
     assert {e["actor"] for e in audit} == {f"bank-a/{keys.bank_a.split('_')[1]}"}
 
 
-def test_pledge_idempotency_key_replays_the_first_response(client: TestClient, keys) -> None:
+def test_pledge_idempotency_key_replays_the_first_response(db_client) -> None:
+    client, keys = db_client
     bank = keys.auth(keys.bank_a)
     client.post("/v1/rights", json=REGISTRATION, headers=bank)
     headers = {**bank, "Idempotency-Key": "pledge-W1-L-1"}
@@ -139,7 +149,8 @@ def test_pledge_idempotency_key_replays_the_first_response(client: TestClient, k
     assert other.status_code == 201
 
 
-def test_tenant_isolation_by_id_guessing(client: TestClient, keys) -> None:
+def test_tenant_isolation_by_id_guessing(db_client) -> None:
+    client, keys = db_client
     a, b = keys.auth(keys.bank_a), keys.auth(keys.bank_b)
     assert client.post("/v1/rights", json=REGISTRATION, headers=a).status_code == 201
     assert client.post("/v1/rights/W1/pledges", json=PLEDGE, headers=a).status_code == 201
