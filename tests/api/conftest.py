@@ -77,3 +77,11 @@ def make_client() -> object:
 def issue_keys() -> object:
     """Factory: ``issue_keys(app)`` -> Keys for admin, bank-a, bank-b, an insurer and the finance office."""
     return _issue_keys
+
+
+@pytest.fixture
+def db_client(database_url: str) -> Iterator[tuple[TestClient, Keys]]:
+    """A client and keys on SQLite and on PostgreSQL (the store-backed tests run on both)."""
+    app, client = _make_client(database_url, rate_limit_burst=10_000, rate_limit_per_second=10_000.0)
+    with client:
+        yield client, _issue_keys(app)

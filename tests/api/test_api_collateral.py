@@ -87,14 +87,6 @@ def test_collateral_routes_are_for_banks(client: TestClient, keys, who: str) -> 
     assert client.post("/v1/rights", json=REGISTRATION, headers=keys.auth(key)).status_code == 403
 
 
-@pytest.fixture
-def db_client(database_url: str, make_client, issue_keys):
-    """A client and keys on SQLite and on PostgreSQL (the store-backed tests run on both)."""
-    app, client = make_client(database_url, rate_limit_burst=10_000, rate_limit_per_second=10_000.0)
-    with client:
-        yield client, issue_keys(app)
-
-
 def test_register_pledge_conflict_release_and_audit(db_client) -> None:
     client, keys = db_client
     bank = keys.auth(keys.bank_a)

@@ -66,7 +66,8 @@ def test_tampered_model_is_refused(client: TestClient, keys, saved_model) -> Non
     assert unknown.status_code == 422
 
 
-def test_model_ids_are_immutable_and_per_tenant(client: TestClient, keys, saved_model) -> None:
+def test_model_ids_are_immutable_and_per_tenant(db_client, saved_model) -> None:
+    client, keys = db_client
     assert _upload(client, keys.bank_a, saved_model).status_code == 201
     assert _upload(client, keys.bank_a, saved_model).status_code == 409
     # bank B cannot use bank A's model by guessing its id, and may use the same id for its own model
