@@ -5,7 +5,8 @@ alias                  what a route gets
 =====================  ===============================================================================
 ``SettingsDep``        the process :class:`~api.settings.Settings`
 ``StoreDep``           a SQLAlchemy session in one transaction: committed when the route returns,
-                       rolled back if it raises (so nothing partial is ever stored)
+                       rolled back if it raises (the pledge registry commits its own change in its
+                       own transaction just before; see api/README.md, "Transactions")
 ``PrincipalDep``       the authenticated caller (key id, tenant, role), rate-limited per key
 ``BankDep`` etc.       the caller, refused with 403 unless it has that role
 ``AuditedWriteDep``    like ``WriteDep`` without idempotency (responses that must not be stored)
