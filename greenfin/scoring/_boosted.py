@@ -17,6 +17,7 @@ from greenfin.scoring._binning import FeatureSpec, consent_mask
 from greenfin.scoring._frame import Ingested, binary_target, ingest
 from greenfin.scoring._governance import FeatureRegistry, default_registry, plan_features
 from greenfin.scoring._manifest import build_manifest, now_utc
+from greenfin.scoring._predictions import PointsPredictionsMixin
 from greenfin.scoring._reasons import top_reasons
 from greenfin.scoring._scale import MasterScale, pd_from_points, scaling, scoring_params
 
@@ -25,7 +26,7 @@ __all__ = ["BoostedPD"]
 _SIGN = {"ascending": 1, "descending": -1}
 
 
-class BoostedPD(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
+class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
     """LightGBM probability-of-default model tuned for small credit samples.
 
     Defaults suit a few hundred to a few thousand rows (few leaves, a minimum number of rows per leaf,
@@ -328,74 +329,6 @@ class BoostedPD(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
         check_is_fitted(self, "booster_")
         raw = self._raw(self._encode(ingest(self, X, reset=False)))
         return np.asarray(self.offset_ - self.factor_ * raw, dtype=np.float64)
-
-    def predict_pd(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Probability of the bad outcome, computed from the points.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of float64
-            PD of each row.
-        """
-        check_is_fitted(self)
-        return pd_from_points(self.predict_points(X), self.factor_, self.offset_)
-
-    def predict_proba(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Class probabilities in ``classes_`` order.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_samples, 2)
-            Probabilities.
-        """
-        p = self.predict_pd(X)
-        out = np.empty((p.shape[0], 2), dtype=np.float64)
-        out[:, self.bad_index_] = p
-        out[:, 1 - self.bad_index_] = 1.0 - p
-        return out
-
-    def decision_function(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Log-odds of ``classes_[1]``.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of float64
-            Log-odds.
-        """
-        check_is_fitted(self)
-        lo_bad = (self.offset_ - self.predict_points(X)) / self.factor_
-        return np.asarray(lo_bad if self.bad_index_ == 1 else -lo_bad, dtype=np.float64)
-
-    def predict(self, X: Any) -> np.ndarray[Any, Any]:  # noqa: N803  # sklearn's name for the feature matrix
-        """The more likely class of each row.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self)
-        return np.asarray(self.classes_[(self.decision_function(X) > 0).astype(int)])
 
     def explain(self, X: Any, n_reasons: int = 3) -> pl.DataFrame:  # noqa: N803  # sklearn's name for the feature matrix
         """PD, points, grade and the top adverse reasons (en and zh) from per-feature contributions.

@@ -16,13 +16,14 @@ from greenfin.scoring._binning import FeatureBins, WoEBinner
 from greenfin.scoring._frame import Ingested, binary_target, ingest
 from greenfin.scoring._governance import default_registry
 from greenfin.scoring._manifest import build_manifest, now_utc
+from greenfin.scoring._predictions import PointsPredictionsMixin
 from greenfin.scoring._reasons import counterfactuals, top_reasons
 from greenfin.scoring._scale import MasterScale, pd_from_points, scaling, scoring_params
 
 __all__ = ["Scorecard"]
 
 
-class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
+class Scorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
     """A points scorecard: WOE binning, logistic regression and PDO scaling (评分卡).
 
     Fit bins every feature (:class:`WoEBinner`, which applies the feature-legality registry), keeps
@@ -332,74 +333,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklear
         """
         check_is_fitted(self, "bin_points_")
         return self._points(ingest(self, X, reset=False))[0]
-
-    def predict_pd(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Probability of the bad outcome, computed from the points.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of float64
-            PD of each row.
-        """
-        check_is_fitted(self)
-        return pd_from_points(self.predict_points(X), self.factor_, self.offset_)
-
-    def predict_proba(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Class probabilities in ``classes_`` order.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_samples, 2)
-            Probabilities.
-        """
-        p = self.predict_pd(X)
-        out = np.empty((p.shape[0], 2), dtype=np.float64)
-        out[:, self.bad_index_] = p
-        out[:, 1 - self.bad_index_] = 1.0 - p
-        return out
-
-    def decision_function(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Log-odds of ``classes_[1]``.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of float64
-            Log-odds.
-        """
-        check_is_fitted(self)
-        lo_bad = (self.offset_ - self.predict_points(X)) / self.factor_
-        return np.asarray(lo_bad if self.bad_index_ == 1 else -lo_bad, dtype=np.float64)
-
-    def predict(self, X: Any) -> np.ndarray[Any, Any]:  # noqa: N803  # sklearn's name for the feature matrix
-        """The more likely class of each row.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self)
-        return np.asarray(self.classes_[(self.decision_function(X) > 0).astype(int)])
 
     def explain(self, X: Any, n_reasons: int = 3) -> pl.DataFrame:  # noqa: N803  # sklearn's name for the feature matrix
         """PD, points, grade, top adverse reasons (en, 主要扣分原因) and a counterfactual for each row.

@@ -13,13 +13,13 @@ from greenfin._typing import FloatArray
 from greenfin.errors import DataError, param_error
 from greenfin.scoring._frame import binary_target, ingest
 from greenfin.scoring._manifest import build_manifest, now_utc
-from greenfin.scoring._scale import pd_from_points
+from greenfin.scoring._predictions import PointsPredictionsMixin
 from greenfin.scoring._scorecard import Scorecard
 
 __all__ = ["SegmentedScorecard"]
 
 
-class SegmentedScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
+class SegmentedScorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
     """One scorecard per segment (e.g. ``borrower_type``), all on the template card's points scale.
 
     Every segment card uses the template's ``pdo``, ``base_points`` and ``base_odds``, so 600 points mean
@@ -187,74 +187,6 @@ class SegmentedScorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
             model = self.pooled_ if card == "(pooled)" else self.cards_[card]
             points[m] = model.predict_points(frame.filter(pl.Series(m)))
         return points
-
-    def predict_pd(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """PD of each row, from its points.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of float64
-            PD.
-        """
-        check_is_fitted(self)
-        return pd_from_points(self.predict_points(X), self.factor_, self.offset_)
-
-    def predict_proba(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Class probabilities in ``classes_`` order.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_samples, 2)
-            Probabilities.
-        """
-        p = self.predict_pd(X)
-        out = np.empty((p.shape[0], 2), dtype=np.float64)
-        out[:, self.bad_index_] = p
-        out[:, 1 - self.bad_index_] = 1.0 - p
-        return out
-
-    def decision_function(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
-        """Log-odds of ``classes_[1]``.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray of float64
-            Log-odds.
-        """
-        check_is_fitted(self)
-        lo_bad = (self.offset_ - self.predict_points(X)) / self.factor_
-        return np.asarray(lo_bad if self.bad_index_ == 1 else -lo_bad, dtype=np.float64)
-
-    def predict(self, X: Any) -> np.ndarray[Any, Any]:  # noqa: N803  # sklearn's name for the feature matrix
-        """The more likely class of each row.
-
-        Parameters
-        ----------
-        X : polars.DataFrame, pandas.DataFrame or array-like
-            Same columns as in fit.
-
-        Returns
-        -------
-        numpy.ndarray
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self)
-        return np.asarray(self.classes_[(self.decision_function(X) > 0).astype(int)])
 
 
 def _as_polars(est: Any, x_in: Any) -> pl.DataFrame:
