@@ -90,13 +90,23 @@ def decide(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default today).")] = None,
     lpr: Annotated[float | None, typer.Option("--lpr", help="LPR as a fraction, overriding the bundled table.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse the file at the first refused application.")] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Also save every decision record to this database (SQLAlchemy URL, or 'default' for "
+            "GREENFIN_DATABASE_URL / the embedded SQLite file).",
+        ),
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Lending bank id stored with the records.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Approve, decline or refer each application, with limit, rate and bilingual reasons.
 
     Scores come from --scores, or from a saved scoring model (--model, with --features); collateral from
     --valuations, or valued here from a rights table (--rights, --prices). Writes decisions (CSV, Parquet,
-    Excel), approved loans, decision_records.json (the full audit record) and summary.json into --out.
+    Excel), approved loans, decision_records.json (the full audit record) and summary.json into --out;
+    with --db, every decision record is also saved to the store (append-only, each record once).
     """
     import polars as pl
 
@@ -125,6 +135,12 @@ def decide(
         meta = decision_record_meta(day, load_products(), lpr=lpr)
         records = {"meta": meta, "decisions": decisions.to_dicts()}
         summary = _decide_summary(decisions, approved, day)
+        if db is not None:  # the store first: one transaction, refused whole on a conflict, before any file
+            from greenfin.store import DecisionStore
+
+            summary["decisions_recorded"] = DecisionStore(None if db == "default" else db).save(
+                decisions, meta=meta, tenant_id=tenant, actor="greenfin lend decide"
+            )
         files = {
             **_frame_files("decisions", decisions, excel=True),
             **_frame_files("approved", approved),

@@ -27,6 +27,7 @@ STORE = [
     "BLOCKING_ENCUMBRANCES",
     "REGISTRY_KINDS",
     "Base",
+    "DecisionStore",
     "PledgeRegistry",
     "database_url",
     "default_database_path",

@@ -22,9 +22,11 @@ from greenfin.lending import (
     simulate_fund,
     value_pledged_rights,
 )
+from greenfin.lending._decide import decision_record_meta
 from greenfin.lending._products import policy_table, reason_texts
 from greenfin.report._model import Figure, KeyFigure, Section, Table, figure_png
 from greenfin.report.demo import DemoContext
+from greenfin.store import DecisionStore
 from greenfin.units import money_label, yuan_to
 
 ORDER = 40
@@ -230,6 +232,10 @@ def run(ctx: DemoContext) -> Section:
     valuations, val_src = _valuations(ctx, apps)
     decisions = decide(apps, as_of=ctx.as_of, scores=scores, valuations=valuations, source="county_applications")
     approved = approved_loans(decisions)
+    # The decision records go to a throw-away in-memory store (never the user's database), as a bank's would.
+    recorded = DecisionStore("sqlite://").save(
+        decisions, meta=decision_record_meta(ctx.as_of, load_products()), actor="greenfin demo"
+    )
     spec = load_fund_spec(load_sample("fund_spec"))
     fund, designs = _simulate(approved, spec, ctx.seed)
     ctx.results[KEY] = {
@@ -283,6 +289,7 @@ def run(ctx: DemoContext) -> Section:
             KeyFigure("Approved", "批准笔数", f"{n_ok:,} ({n_ok / n:.0%})"),
             KeyFigure("Approved amount", "批准金额", _wan(float(approved["principal_cny"].sum()))),
             KeyFigure("Mean rate", "平均利率", f"{_mean(approved['rate']) * 100:.2f}%"),
+            KeyFigure("Decision records stored", "已存审批记录", f"{recorded:,}"),
             *fund_figures,
         ),
         tables=(
