@@ -275,7 +275,16 @@ class WriteContext:
             detail=detail,
         )
 
-    def created(self, response: M, *, action: str, resource_type: str, resource_id: str, status_code: int = 201) -> M:
+    def created(
+        self,
+        response: M,
+        *,
+        action: str,
+        resource_type: str,
+        resource_id: str,
+        status_code: int = 201,
+        claim: bool = True,
+    ) -> M:
         """Finish a creating write: owner, audit entry and idempotency record, then return ``response``.
 
         Parameters
@@ -290,13 +299,16 @@ class WriteContext:
             Its id.
         status_code : int
             The route's success status, stored for replays.
+        claim : bool
+            Record the caller's tenant as the record's owner (False when the store keeps the tenant itself).
 
         Returns
         -------
         pydantic.BaseModel
             ``response``, unchanged.
         """
-        claim_record(self.session, resource_type, resource_id, self.principal.tenant_id)
+        if claim:
+            claim_record(self.session, resource_type, resource_id, self.principal.tenant_id)
         self.audit(action=action, resource_type=resource_type, resource_id=resource_id)
         if self.idempotency_key is not None:
             save_idempotent(

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 import greenfin
 from api.errors import CatchAllMiddleware, install_error_handlers
 from api.logs import configure_logging
-from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SingleQueryValueMiddleware
 from api.ratelimit import TokenBucketLimiter
 from api.routers import access, assessment, collateral, gep, health, insurance, lending, scoring, securitization
 from api.settings import Settings
@@ -48,9 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_startup:
             init_db(engine)
         yield
-        registry = getattr(app.state, "registry", None)
-        if registry is not None:
-            registry.close()
+        for name in ("registry", "decision_store"):
+            owned = getattr(app.state, name, None)
+            if owned is not None:
+                owned.engine.dispose()
         engine.dispose()
 
     app = FastAPI(
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rate=settings.auth_failure_limit_per_minute / 60.0, burst=settings.auth_failure_limit_per_minute
     )
     install_error_handlers(app)
-    # Added innermost first: RequestContext (ids, access log) > CatchAll (500) > BodySizeLimit > routes.
+    # Added innermost first: RequestContext (ids, access log) > CatchAll (500) > BodySizeLimit > SingleQuery.
+    app.add_middleware(SingleQueryValueMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -7,13 +7,13 @@ import re
 import time
 import uuid
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem_response
 from api.logs import LOGGER_NAME, request_id_var
 
-__all__ = ["BodySizeLimitMiddleware", "RequestContextMiddleware"]
+__all__ = ["BodySizeLimitMiddleware", "RequestContextMiddleware", "SingleQueryValueMiddleware"]
 
 _log = logging.getLogger(LOGGER_NAME)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -135,3 +135,34 @@ class BodySizeLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class SingleQueryValueMiddleware:
+    """Refuse a query parameter given more than once (422): no route takes a list in the query string.
+
+    Without this, ``?limit=1&limit=1000`` would silently use the last value.
+
+    Parameters
+    ----------
+    app : ASGI app
+        The wrapped application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request unless a query parameter repeats."""
+        if scope["type"] == "http" and scope.get("query_string"):
+            params = QueryParams(scope["query_string"])
+            repeated = sorted({k for k in params if len(params.getlist(k)) > 1})
+            if repeated:
+                response = problem_response(
+                    422,
+                    f"Query parameter(s) {repeated} given more than once; send each parameter once.",
+                    instance=scope.get("path"),
+                    kind="validation-error",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,22 +1,25 @@
 """Lending: underwrite one 生态信贷通 application (approve / decline / refer, limit, rate and reasons).
 
-The decision is computed from the application as sent (its own score and collateral columns, or the
-bank's stored figures it copied in); nothing is stored, so there is nothing another tenant could read.
+The decision is computed from the application as sent (its own score and collateral columns) and saved
+in the append-only decision store under the caller's tenant; a bank lists only its own decisions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import BankDep
+from api.deps import BankDep, WriteDep
 from api.errors import PROBLEM_RESPONSES
 from api.routers._common import finite_row, model_from_columns
 from greenfin.lending import APPLICATION_COLUMNS, decide
+from greenfin.store import DecisionStore
+from greenfin.store._access import actor_of
 
 __all__ = ["router"]
 
@@ -61,11 +64,66 @@ class DecisionPublic(BaseModel):
     )
 
 
-@router.post("/decisions", operation_id="decide_application", response_model=DecisionPublic)
-def decide_application(req: DecisionRequest, _bank: BankDep) -> DecisionPublic:
-    """Underwrite one application (banks)."""
+class SavedDecision(BaseModel):
+    """A saved decision (``greenfin.store.DecisionStore.list``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: str = Field(description="Content id of the saved record.")
+    application_id: str = Field(description="Application id.")
+    borrower_id: str | None = Field(description="Borrower id.")
+    product_id: str | None = Field(description="Product.")
+    as_of: dt.date = Field(description="Decision date.")
+    outcome: str = Field(description="approve, decline or refer.")
+    approved_cny: float | None = Field(description="Approved amount, CNY.")
+    limit_cny: float | None = Field(description="Limit, CNY.")
+    binding_constraint: str | None = Field(description="The bound that binds.")
+    rate: float | None = Field(description="Loan rate (fraction).")
+    grade: str | None = Field(description="Grade.")
+    recorded_at: dt.datetime = Field(description="When it was saved.")
+
+
+_STORE_LOCK = threading.Lock()
+
+
+def _decision_store(request: Request) -> DecisionStore:
+    """The app's decision store (its own engine, like the pledge registry), created on first use."""
+    with _STORE_LOCK:
+        store: DecisionStore | None = getattr(request.app.state, "decision_store", None)
+        if store is None:
+            url = request.app.state.engine.url.render_as_string(hide_password=False)
+            store = request.app.state.decision_store = DecisionStore(url)
+    return store
+
+
+@router.post("/decisions", operation_id="decide_application", response_model=DecisionPublic, status_code=201)
+def decide_application(req: DecisionRequest, request: Request, bank: BankDep, w: WriteDep) -> DecisionPublic:
+    """Underwrite one application and save the decision under the caller's bank."""
     frame = pl.DataFrame([req.application.model_dump()])
-    row = decide(frame, as_of=req.as_of, product=req.product_id, source="request body.application").row(0, named=True)
+    table = decide(frame, as_of=req.as_of, product=req.product_id, source="request body.application")
+    meta = {"via": "api", "request_id": w.request_id, "product_id": req.product_id}
+    _decision_store(request).save(table, meta=meta, tenant_id=bank.tenant_id, actor=actor_of(bank))
+    row = table.row(0, named=True)
     record: dict[str, Any] = {k: (str(v) if isinstance(v, dt.date) else v) for k, v in finite_row(row).items()}
     core = {k: record.get(k) for k in DecisionPublic.model_fields if k != "record"}
-    return DecisionPublic.model_validate({**core, "record": record})
+    return w.created(
+        DecisionPublic.model_validate({**core, "record": record}),
+        action="decision.create",
+        resource_type="decision",
+        resource_id=str(row["application_id"]),
+        claim=False,  # the decision store keeps the tenant of every record itself
+    )
+
+
+@router.get("/decisions", operation_id="list_decisions", response_model=list[SavedDecision])
+def list_decisions(
+    request: Request,
+    bank: BankDep,
+    application_id: Annotated[str | None, Query(max_length=64, description="Only this application.")] = None,
+) -> list[SavedDecision]:
+    """The caller's bank's saved decisions, oldest first."""
+    saved = _decision_store(request).list(application_id=application_id, tenant_id=bank.tenant_id)
+    fields = set(SavedDecision.model_fields)
+    return [
+        SavedDecision.model_validate({k: v for k, v in finite_row(r).items() if k in fields}) for r in saved.to_dicts()
+    ]

@@ -156,7 +156,7 @@ def test_lending_decision_matches_the_library(client: TestClient, keys) -> None:
         json={"application": application, "as_of": "2026-06-30"},
         headers=keys.auth(keys.bank_a),
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     body = response.json()
     expected = decide(pl.DataFrame([application]), as_of=dt.date(2026, 6, 30)).row(0, named=True)
     assert body["outcome"] == expected["outcome"]
@@ -244,3 +244,24 @@ def test_bank_scores_missing_quarter_is_a_spec_error(client: TestClient, keys) -
     )
     assert response.status_code == 422
     assert response.json()["type"] == "urn:greenfin:problem:spec-error"
+
+
+def test_decisions_are_saved_per_tenant_and_replayed_by_idempotency_key(db_client) -> None:
+    client, keys = db_client
+    a, b = keys.auth(keys.bank_a), keys.auth(keys.bank_b)
+    body = {"application": _application(), "as_of": "2026-06-30"}
+    first = client.post("/v1/lending/decisions", json=body, headers={**a, "Idempotency-Key": "dec-1"})
+    replay = client.post("/v1/lending/decisions", json=body, headers={**a, "Idempotency-Key": "dec-1"})
+    assert first.status_code == replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    again = client.post("/v1/lending/decisions", json=body, headers=a)  # a new decision (another request)
+    assert again.status_code == 201
+    saved = client.get("/v1/lending/decisions", headers=a).json()
+    assert len(saved) == 2
+    assert {d["application_id"] for d in saved} == {body["application"]["application_id"]}
+    assert saved[0]["approved_cny"] == pytest.approx(first.json()["approved_cny"])
+    # bank B sees none of bank A's decisions, whatever application id it guesses
+    guessed = {"application_id": body["application"]["application_id"]}
+    assert client.get("/v1/lending/decisions", headers=b, params=guessed).json() == []
+    audit = client.get("/v1/audit", headers=a).json()
+    assert [e["action"] for e in audit if e["detail"].get("via") == "api"].count("decision.create") == 2

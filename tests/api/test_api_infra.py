@@ -238,3 +238,9 @@ def test_openapi_has_stable_operation_ids_and_docs(client: TestClient) -> None:
     assert {"health", "ready", "get_me", "create_api_key", "revoke_api_key", "list_audit_entries"} <= set(ids)
     assert all(i.isidentifier() and i.islower() for i in ids)
     assert client.get("/docs").status_code == 200
+
+
+def test_repeated_query_parameter_is_refused(client: TestClient, keys) -> None:
+    response = client.get("/v1/audit?limit=1&limit=1000", headers=keys.auth(keys.admin))
+    body = _is_problem(response, 422)
+    assert "limit" in body["detail"]
