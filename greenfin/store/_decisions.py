@@ -162,7 +162,7 @@ class DecisionStore:
         Returns
         -------
         polars.DataFrame
-            decision_id, tenant_id, application_id, borrower_id, product_id, as_of, outcome, requested_cny,
+            Columns decision_id, tenant_id, application_id, borrower_id, product_id, as_of, outcome, requested_cny,
             approved_cny, limit_cny, binding_constraint, tenor_months, pd, points, grade, rate, lpr,
             reasons_en, reasons_zh, recorded_at.
         """

