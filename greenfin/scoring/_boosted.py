@@ -18,12 +18,15 @@ from greenfin.scoring._frame import Ingested, binary_target, ingest
 from greenfin.scoring._governance import FeatureRegistry, default_registry, plan_features
 from greenfin.scoring._manifest import build_manifest, now_utc
 from greenfin.scoring._predictions import PointsPredictionsMixin
-from greenfin.scoring._reasons import top_reasons
+from greenfin.scoring._reasons import counterfactual_texts, top_reasons
 from greenfin.scoring._scale import MasterScale, pd_from_points, scaling, scoring_params
 
 __all__ = ["BoostedPD"]
 
 _SIGN = {"ascending": 1, "descending": -1}
+
+
+_MAX_CANDIDATES = 32  # values tried per feature for a counterfactual (bounds the extra predictions)
 
 
 class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
@@ -344,7 +347,9 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
         -------
         polars.DataFrame
             Columns pd, points, grade, reason_k_feature, reason_k_en, reason_k_zh, reason_k_points,
-            counterfactual_en, counterfactual_zh (null: a boosted model has no bin to move to).
+            counterfactual_en, counterfactual_zh: the value of the top adverse feature (just past one of the
+            booster's split thresholds, or another category) that adds the most points; null when no value
+            adds half a point or more.
         """
         check_is_fitted(self, "booster_")
         data = ingest(self, X, reset=False)
@@ -368,17 +373,81 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
         reasons = top_reasons(
             lost, feats, [reg.labels(f)[0] for f in feats], [reg.labels(f)[1] for f in feats], text, n_reasons
         )
-        none = pl.Series([None] * data.n_rows, dtype=pl.String)
+        cf_en, cf_zh = self._counterfactuals(
+            zmat, lost, points, [reg.labels(f)[0] for f in feats], [reg.labels(f)[1] for f in feats]
+        )
         return pl.DataFrame(
             {
                 "pd": pd,
                 "points": points,
                 "grade": pl.Series(self.master_scale_.grade(pd).astype(str)),
                 **reasons,
-                "counterfactual_en": none,
-                "counterfactual_zh": none,
+                "counterfactual_en": cf_en,
+                "counterfactual_zh": cf_zh,
             }
         )
+
+    def _candidates(self, j: int) -> tuple[FloatArray, list[str]]:
+        """Values to try for feature ``j``: just either side of its split thresholds, or its categories."""
+        f = self.features_[j]
+        enc = self.encoding_[f]
+        if enc["kind"] != "numeric":
+            cats = [str(c) for c in enc["categories"]]
+            return np.arange(len(cats), dtype=np.float64), cats
+        thresholds = np.unique(
+            np.asarray(
+                [t for t, feat in self._split_thresholds() if feat == j],
+                dtype=np.float64,
+            )
+        )
+        if thresholds.size > _MAX_CANDIDATES // 2:
+            pick = np.linspace(0, thresholds.size - 1, _MAX_CANDIDATES // 2).round().astype(int)
+            thresholds = thresholds[np.unique(pick)]
+        eps = 1e-6 * np.maximum(1.0, np.abs(thresholds))
+        values = np.concatenate([thresholds - eps, thresholds + eps])
+        labels = [f"below {t:.6g}" for t in thresholds] + [f"above {t:.6g}" for t in thresholds]
+        return values, labels
+
+    def _split_thresholds(self) -> list[tuple[float, int]]:
+        """(threshold, feature index) of every numeric split of the booster."""
+        out: list[tuple[float, int]] = []
+
+        def walk(node: dict[str, Any]) -> None:
+            if "split_feature" in node:
+                if node.get("decision_type") == "<=":
+                    out.append((float(node["threshold"]), int(node["split_feature"])))
+                walk(node["left_child"])
+                walk(node["right_child"])
+
+        for tree in self.booster_.dump_model()["tree_info"]:
+            walk(tree["tree_structure"])
+        return out
+
+    def _counterfactuals(
+        self, zmat: FloatArray, lost: FloatArray, points: FloatArray, labels_en: list[str], labels_zh: list[str]
+    ) -> tuple[pl.Series, pl.Series]:
+        """For each row, the value of its top adverse feature that adds the most points, tried on the booster."""
+        n = zmat.shape[0]
+        gain = np.zeros(n)
+        target = np.full(n, None, dtype=object)
+        if n == 0 or lost.shape[1] == 0:
+            return counterfactual_texts(np.zeros(n, dtype=np.int64), pl.Series(target, dtype=pl.String),
+                                        np.zeros(n, dtype=bool), gain, points, labels_en, labels_zh)  # fmt: skip
+        top = np.argmax(lost, axis=1)
+        adverse = lost[np.arange(n), top] > 1e-9
+        for j in np.unique(top[adverse]):
+            rows = np.flatnonzero(adverse & (top == j))
+            values, texts = self._candidates(int(j))
+            if values.size == 0:
+                continue
+            trial = np.repeat(zmat[rows], values.size, axis=0)
+            trial[:, j] = np.tile(values, rows.size)
+            new_points = (self.offset_ - self.factor_ * self._raw(trial)).reshape(rows.size, values.size)
+            best = np.argmax(new_points, axis=1)
+            gain[rows] = new_points[np.arange(rows.size), best] - points[rows]
+            target[rows] = np.asarray(texts, dtype=object)[best]
+        has = gain > 0.5  # at least half a point: smaller moves are not worth telling a borrower
+        return counterfactual_texts(top, pl.Series(target, dtype=pl.String), has, gain, points, labels_en, labels_zh)
 
 
 def _auc(event: BoolArray, score: FloatArray) -> float:

@@ -96,14 +96,28 @@ def counterfactuals(
 
     ``targets`` holds, per feature, the label of its best bin; ``top_feature`` the feature of each row.
     """
+    js = pl.Series(top_feature)
+    tgt = pl.Series(list(targets), dtype=pl.String).gather(js)
+    return counterfactual_texts(top_feature, tgt, has, gain, points, labels_en, labels_zh)
+
+
+def counterfactual_texts(
+    top_feature: IntArray,
+    target_text: pl.Series,
+    has: np.ndarray[Any, Any],
+    gain: FloatArray,
+    points: FloatArray,
+    labels_en: Sequence[str],
+    labels_zh: Sequence[str],
+) -> tuple[pl.Series, pl.Series]:
+    """The counterfactual sentences for per-row targets (``target_text``: the value to move each row to)."""
     n = len(points)
     js = pl.Series(top_feature)
     lab_en = pl.Series(list(labels_en), dtype=pl.String).gather(js)
     lab_zh = pl.Series(list(labels_zh), dtype=pl.String).gather(js)
-    tgt = pl.Series(list(targets), dtype=pl.String).gather(js)
     gain_s = pl.Series(np.round(gain, 0)).cast(pl.Int64).cast(pl.String)
     new_s = pl.Series(np.round(points + gain, 0)).cast(pl.Int64).cast(pl.String)
-    en = "Changing " + lab_en + " to " + tgt + " would add " + gain_s + " points (to " + new_s + ")"
-    zh = "若" + lab_zh + "为" + tgt + "，可提升至" + new_s + "分（+" + gain_s + "分）"
+    en = "Changing " + lab_en + " to " + target_text + " would add " + gain_s + " points (to " + new_s + ")"
+    zh = "若" + lab_zh + "为" + target_text + "，可提升至" + new_s + "分（+" + gain_s + "分）"
     mask = pl.Series(np.asarray(has, dtype=bool))
     return en.zip_with(mask, _none(n)), zh.zip_with(mask, _none(n))

@@ -55,3 +55,32 @@ def test_reasons_sum_to_the_score(county_xy):
     assert ex["reason_1_points"].min() >= 0
     assert (ex["reason_1_points"] >= ex["reason_2_points"]).all()
     assert ex["reason_1_zh"].drop_nulls().str.contains("扣").all()
+
+
+def test_counterfactual_keeps_its_promise(german_xy):
+    """Moving the top adverse feature as the counterfactual says gives exactly the points it promises."""
+    import re
+
+    xf, y = german_xy
+    m = BoostedPD(assume_consent=True, random_state=0).fit(xf, y)
+    out = m.explain(xf)
+    told = out.filter(pl.col("counterfactual_en").is_not_null())
+    assert told.height > 0.5 * out.filter(pl.col("reason_1_feature").is_not_null()).height
+    assert told["counterfactual_zh"].null_count() == 0
+    checked = 0
+    for i in np.flatnonzero(out["counterfactual_en"].is_not_null().to_numpy())[:40]:
+        text = out["counterfactual_en"][int(i)]
+        feature = out["reason_1_feature"][int(i)]
+        promised = float(re.search(r"\(to (-?\d+)\)", text).group(1))
+        move = re.search(r" to (above|below) (\S+) would", text)
+        if move is None:  # a categorical move: set the category itself
+            value = re.search(r" to (.+) would add", text).group(1)
+            row = xf[int(i)].with_columns(pl.lit(value).cast(xf.schema[feature]).alias(feature))
+        else:
+            t = float(move.group(2))
+            step = 1e-6 * max(1.0, abs(t))
+            row = xf[int(i)].with_columns(pl.lit(t + step if move.group(1) == "above" else t - step).alias(feature))
+        assert abs(m.predict_points(row)[0] - promised) <= 1.0  # printed to the whole point, threshold to 6 s.f.
+        assert promised > out["points"][int(i)]
+        checked += 1
+    assert checked > 0
