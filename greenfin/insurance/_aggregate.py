@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
-from scipy import fft as sp_fft
 
 from greenfin._typing import FloatArray
 from greenfin.errors import SpecError, param_error
@@ -562,8 +561,9 @@ def _fft_once(freq: FrequencyT, f: FloatArray, n: int, size: int, tilt: bool) ->
     theta = _FFT_TILT / size if tilt else 0.0
     if theta:
         fp *= np.exp(-theta * np.arange(size))
-    phi = sp_fft.rfft(fp, workers=-1)
-    g: FloatArray = sp_fft.irfft(pgf(freq, phi), size, workers=-1)[:n]
+    # numpy's pocketfft (vectorised in numpy 2) is about 1.5x faster than scipy.fft on one long real transform
+    phi = np.fft.rfft(fp)
+    g: FloatArray = np.fft.irfft(pgf(freq, phi), size)[:n]
     if theta:
         g *= np.exp(theta * np.arange(n))
     return g

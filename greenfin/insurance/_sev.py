@@ -195,6 +195,24 @@ def _atoms(sev: Empirical | DiscreteSeverity | Excess) -> tuple[FloatArray, Floa
     return v[order], p[order] / p.sum()
 
 
+def _gammainc_pair(a: float, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Regularised ``(P(a, y), Q(a, y))`` with one special-function call per point, not two.
+
+    Below ``y = a`` (about the median) P is computed and Q = 1 - P (Q >= ~1/2 there, no cancellation);
+    above it Q is computed and P = 1 - Q. Each tail keeps its full relative precision.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    body = y < a
+    p = np.empty_like(y)
+    q = np.empty_like(y)
+    p[body] = special.gammainc(a, y[body])
+    q[body] = 1.0 - p[body]
+    tail = ~body
+    q[tail] = special.gammaincc(a, y[tail])
+    p[tail] = 1.0 - q[tail]
+    return p, q
+
+
 def _fast_cdf_sf(sev: SeverityT, x: FloatArray) -> tuple[FloatArray, FloatArray] | None:
     """``(F(x), S(x))`` from scipy.special for the closed-form families (no rv_frozen overhead)."""
     x = np.asarray(x, dtype=np.float64)
@@ -210,8 +228,7 @@ def _fast_cdf_sf(sev: SeverityT, x: FloatArray) -> tuple[FloatArray, FloatArray]
         y = (pos / sev.scale) ** sev.shape
         return -np.expm1(-y), np.exp(-y)
     if isinstance(sev, Gamma):
-        y = pos / sev.scale
-        return special.gammainc(sev.shape, y), special.gammaincc(sev.shape, y)
+        return _gammainc_pair(sev.shape, pos / sev.scale)
     if isinstance(sev, Pareto):
         log_s = sev.alpha * (math.log(sev.theta) - np.log(pos + sev.theta))
         return -np.expm1(log_s), np.exp(log_s)
@@ -324,8 +341,8 @@ def _first_moment_split(sev: SeverityT, x: FloatArray) -> tuple[FloatArray, Floa
         return m * special.ndtr(z), m * special.ndtr(-z)
     if isinstance(sev, Gamma):
         m = sev.shape * sev.scale
-        y = x / sev.scale
-        return m * special.gammainc(sev.shape + 1.0, y), m * special.gammaincc(sev.shape + 1.0, y)
+        p, q = _gammainc_pair(sev.shape + 1.0, x / sev.scale)
+        return m * p, m * q
     if isinstance(sev, Exponential):
         y = np.maximum(x, 0.0) / sev.mean
         e = np.exp(-y)
@@ -333,8 +350,8 @@ def _first_moment_split(sev: SeverityT, x: FloatArray) -> tuple[FloatArray, Floa
     if isinstance(sev, Weibull):
         m = sev.scale * math.gamma(1.0 + 1.0 / sev.shape)
         y = (x / sev.scale) ** sev.shape
-        a = 1.0 + 1.0 / sev.shape
-        return m * special.gammainc(a, y), m * special.gammaincc(a, y)
+        p, q = _gammainc_pair(1.0 + 1.0 / sev.shape, y)
+        return m * p, m * q
     assert isinstance(sev, Pareto)
     # ∫_x^inf t f(t) dt = S(x) (x + theta/(alpha-1)) ... valid for alpha > 1
     if sev.alpha <= 1.0:
