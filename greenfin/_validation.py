@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -301,22 +302,36 @@ def _failure_exprs(spec: ColumnSpec, dtype: pl.DataType) -> list[pl.Expr]:
     return [c.fill_null(False).any() for c in checks]
 
 
-def _validate_fast(frame: pl.DataFrame, columns: Sequence[ColumnSpec], present: set[str]) -> pl.DataFrame | None:
+@lru_cache(maxsize=256)
+def _fast_plan(
+    columns: tuple[ColumnSpec, ...], schema: tuple[tuple[str, pl.DataType], ...]
+) -> tuple[list[pl.Expr], list[pl.Expr]] | None:
+    """The check and cast expressions for one (specs, input schema) pair, built once and reused."""
+    dtypes = dict(schema)
+    if any(spec.required and spec.name not in dtypes for spec in columns):
+        return None
+    checked = [spec for spec in columns if spec.name in dtypes]
+    checks = [e for spec in checked for e in _failure_exprs(spec, dtypes[spec.name])]
+    casts = [_cast_expr(s, dtypes[s.name]).alias(s.name) for s in checked] + [
+        pl.lit(None, dtype=_POLARS_KIND[s.kind]).alias(s.name) for s in columns if s.name not in dtypes
+    ]
+    return [e.alias(f"check_{i}") for i, e in enumerate(checks)], casts
+
+
+def _validate_fast(frame: pl.DataFrame, columns: Sequence[ColumnSpec]) -> pl.DataFrame | None:
     """Every check of every column in one polars pass; None when anything fails or a required column is missing.
 
     On a clean table (the usual case) this costs one query instead of several per column, which matters both
     for one-row API requests and for tables of millions of rows. On failure the caller re-runs the checks
     column by column to name the first bad column and row.
     """
-    if any(spec.required and spec.name not in present for spec in columns):
+    plan = _fast_plan(tuple(columns), tuple(frame.schema.items()))
+    if plan is None:
         return None
-    schema = frame.schema
-    checked = [spec for spec in columns if spec.name in present]
-    exprs = [e for spec in checked for e in _failure_exprs(spec, schema[spec.name])]
-    if exprs and any(frame.select([e.alias(f"check_{i}") for i, e in enumerate(exprs)]).row(0)):
+    checks, casts = plan
+    if checks and any(frame.select(checks).row(0)):
         return None
-    missing = [pl.lit(None, dtype=_POLARS_KIND[s.kind]).alias(s.name) for s in columns if s.name not in present]
-    return frame.with_columns([_cast_expr(s, schema[s.name]).alias(s.name) for s in checked] + missing)
+    return frame.with_columns(casts)
 
 
 def validate_frame(
@@ -360,7 +375,7 @@ def validate_frame(
     greenfin.errors.DataError: parcels.csv, column area_ha, row 2: must be > 0.0; got -2.0. ...
     """
     present = set(frame.columns)
-    fast = _validate_fast(frame, columns, present)
+    fast = _validate_fast(frame, columns)
     if fast is not None:
         return fast.select([c.name for c in columns]) if extra == "drop" else fast
     out = frame  # a check failed (or a column is missing): the column-by-column path names the first problem

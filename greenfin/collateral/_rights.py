@@ -199,8 +199,14 @@ def codes(series: pl.Series, names: dict[str, int]) -> np.ndarray:
     numpy.ndarray
         int16 codes.
     """
+    if series.len() <= _SMALL:  # a few rows (one API request): a dict lookup beats building a polars query
+        values = series.cast(pl.String).to_list()
+        return np.fromiter((names.get(v, -1) if v is not None else -1 for v in values), dtype=np.int16)
     out = series.replace_strict(names, default=-1, return_dtype=pl.Int16).fill_null(-1)
     return np.asarray(out.to_numpy(), dtype=np.int16)
+
+
+_SMALL = 64
 
 
 def remaining_term_years(term_end: pl.Series, as_of: dt.date) -> FloatArray:
