@@ -387,7 +387,7 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             }
         )
 
-    def _candidates(self, j: int) -> tuple[FloatArray, list[str]]:
+    def _candidates(self, j: int, splits: list[tuple[float, int]]) -> tuple[FloatArray, list[str]]:
         """Values to try for feature ``j``: just either side of its split thresholds, or its categories."""
         f = self.features_[j]
         enc = self.encoding_[f]
@@ -396,7 +396,7 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             return np.arange(len(cats), dtype=np.float64), cats
         thresholds = np.unique(
             np.asarray(
-                [t for t, feat in self._split_thresholds() if feat == j],
+                [t for t, feat in splits if feat == j],
                 dtype=np.float64,
             )
         )
@@ -435,9 +435,10 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
                                         np.zeros(n, dtype=bool), gain, points, labels_en, labels_zh)  # fmt: skip
         top = np.argmax(lost, axis=1)
         adverse = lost[np.arange(n), top] > 1e-9
+        splits = self._split_thresholds()  # one walk over the trees for all features
         for j in np.unique(top[adverse]):
             rows = np.flatnonzero(adverse & (top == j))
-            values, texts = self._candidates(int(j))
+            values, texts = self._candidates(int(j), splits)
             if values.size == 0:
                 continue
             trial = np.repeat(zmat[rows], values.size, axis=0)
