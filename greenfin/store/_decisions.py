@@ -95,8 +95,12 @@ class DecisionStore:
                 source="decisions",
             )
         meta_json = {str(k): _jsonable(v) for k, v in meta.items()}
+        fen = {  # whole fen, converted once for the whole table
+            f"{name}_fen": yuan_to_fen(decisions[f"{name}_cny"].fill_null(0.0).to_numpy()).tolist()
+            for name in ("requested", "approved", "limit")
+        }
         rows = []
-        for row in decisions.to_dicts():
+        for i, row in enumerate(decisions.to_dicts()):
             record = {"decision": {k: _jsonable(v) for k, v in row.items()}, "meta": meta_json}
             text = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
             rows.append(
@@ -120,15 +124,9 @@ class DecisionStore:
                     "reasons_zh": row["reasons_zh"] or "",
                     "record": record,
                     "recorded_at": utcnow(),
+                    **{column: int(values[i]) for column, values in fen.items()},
                 }
             )
-        money = {
-            name: yuan_to_fen(decisions[f"{name}_cny"].fill_null(0.0).to_numpy()).tolist()
-            for name in ("requested", "approved", "limit")
-        }
-        for i, row_ in enumerate(rows):
-            for name, values in money.items():
-                row_[f"{name}_fen"] = int(values[i])
         try:
             with self._sessions.begin() as session:
                 if rows:
