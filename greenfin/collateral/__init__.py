@@ -8,7 +8,8 @@ rights (土地经营权) with the annual-rent limitation, eco-income rights (GEP
 NPV of realisable cash flows only, and scenic fee rights (景区收费权) with seasonality and a shock.
 
 :func:`assess_collateral` builds the haircut ``1-(1-H_price)(1-H_liquidity)(1-H_legal)(1-H_physical)``,
-applies the policy caps of type and tier (林权 30/40/50/60%, hard cap 60%) and names the binding bound;
+applies the policy caps of type and tier (林权 30/40/50/60%, hard cap 60%) and names the binding bound
+(:func:`assess_right` does the same for one right given as a mapping, for single requests);
 :func:`stress_collateral` runs named or user-defined scenarios. Every parameter lives in
 ``greenfin/collateral/data/*.json`` with value, unit, source and confidence (:func:`collateral_params`).
 """
@@ -21,6 +22,7 @@ from greenfin.collateral._assess import (
     ASSESSMENT_SCHEMA,
     BINDING_BOUNDS,
     assess_collateral,
+    assess_right,
     margin_action,
     value_rights,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "StressResult",
     "StressScenario",
     "assess_collateral",
+    "assess_right",
     "collateral_params",
     "drawdown_quantile",
     "land_expectation_value",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -171,6 +172,12 @@ def drawdown_quantile(prices: FloatArray, horizon_days: int, quantile: float) ->
     return float(np.quantile(dd, quantile))
 
 
+@lru_cache(maxsize=64)
+def _reflected_z(quantile: float) -> float:
+    """``Phi^{-1}((1+q)/2)``, computed once per quantile (a scipy call costs more than the whole haircut)."""
+    return float(norm.ppf(0.5 * (1.0 + quantile)))
+
+
 def volatility_drawdown(volatility: FloatArray, horizon_days: FloatArray, quantile: float) -> FloatArray:
     """Drawdown quantile over a horizon for a driftless lognormal price with a stated annual volatility.
 
@@ -197,7 +204,7 @@ def volatility_drawdown(volatility: FloatArray, horizon_days: FloatArray, quanti
     >>> round(float(volatility_drawdown(np.array([0.35]), np.array([20.0]), 0.95)[0]), 3)
     0.178
     """
-    z = float(norm.ppf(0.5 * (1.0 + quantile)))
+    z = _reflected_z(quantile)
     years = np.asarray(horizon_days, dtype=np.float64) / fval("haircuts", "trading_days_per_year")
     sigma = np.asarray(volatility, dtype=np.float64)
     return np.asarray(1.0 - np.exp(-sigma * np.sqrt(years) * z), dtype=np.float64)

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
 
-from greenfin._typing import BoolArray, FloatArray
-from greenfin._validation import ColumnSpec, validate_frame
+from greenfin._typing import FloatArray
+from greenfin._validation import ColumnSpec, validate_frame, validate_record
+from greenfin.collateral._columns import Columns
 from greenfin.collateral._params import table
 from greenfin.errors import DataError
 
 __all__ = [
+    "DAYS_PER_YEAR",
     "POLICY_TIERS",
+    "REFUSALS",
     "REGISTRIES",
     "RIGHTS_COLUMNS",
     "RIGHT_TYPES",
     "SPECIES",
+    "refusal_codes",
+    "refusal_texts",
     "remaining_term_years",
+    "validate_right_record",
     "validate_rights",
 ]
 
@@ -56,7 +63,8 @@ TYPE_CODE: Final[dict[str, int]] = {t: i for i, t in enumerate(RIGHT_TYPES)}
 SPECIES_CODE: Final[dict[str, int]] = {s: i for i, s in enumerate(SPECIES)}
 """Integer code of each species group (-1 where none)."""
 
-_DAYS_PER_YEAR: Final = 365.25  # calendar convention for remaining terms (ACT/365.25), a definition
+DAYS_PER_YEAR: Final = 365.25
+"""Days per year of remaining terms (ACT/365.25): a definition of greenfin, not a policy parameter."""
 
 RIGHTS_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
     ColumnSpec(name="right_id", kind="str", description="unique id of the right"),
@@ -226,49 +234,96 @@ def remaining_term_years(term_end: pl.Series, as_of: dt.date) -> FloatArray:
     """
     ends = term_end.cast(pl.Date).to_numpy().astype("datetime64[D]")
     days = (ends - np.datetime64(as_of, "D")).astype(np.float64)
-    return np.asarray(days / _DAYS_PER_YEAR, dtype=np.float64)
+    return np.asarray(days / DAYS_PER_YEAR, dtype=np.float64)
 
 
-def refusals(frame: pl.DataFrame, remaining: FloatArray) -> tuple[BoolArray, pl.Series]:
-    """Rights that cannot secure a loan, with the reason (expired, tenor past term, public-benefit forest).
+REFUSALS: Final[tuple[str, ...]] = ("expired", "tenor_past_term", "public_benefit_forest")
+"""Why a right cannot secure a loan, in the order of their integer codes (checked in this order)."""
+
+
+def refusal_codes(cols: Columns, remaining: FloatArray) -> np.ndarray:
+    """Index into :data:`REFUSALS` of each refused right, -1 where the right is accepted.
 
     Parameters
     ----------
-    frame : polars.DataFrame
+    cols : Columns
         Validated rights.
+    remaining : numpy.ndarray
+        Remaining term in years (negative when expired).
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 codes.
+    """
+    tenor = np.nan_to_num(cols.num("loan_tenor_years"))
+    public = (cols.code("forest_category", {"public_welfare": 1}) == 1) & (
+        cols.code("right_type", TYPE_CODE) == TYPE_CODE["forest_right"]
+    )
+    return np.select([remaining <= 0.0, tenor > remaining, public], [0, 1, 2], -1).astype(np.int8)
+
+
+def refusal_texts(cols: Columns, reason: np.ndarray, remaining: FloatArray) -> np.ndarray:
+    """The message of each refused right (None where accepted), built for refused rows only.
+
+    Parameters
+    ----------
+    cols : Columns
+        Validated rights.
+    reason : numpy.ndarray
+        Output of :func:`refusal_codes`.
     remaining : numpy.ndarray
         Remaining term in years.
 
     Returns
     -------
-    tuple
-        Boolean mask of refused rights and a string Series of reasons (null where accepted).
+    numpy.ndarray
+        Object array of str or None.
     """
-    tenor = frame["loan_tenor_years"].fill_null(0.0).to_numpy()
-    work = frame.select(
-        pl.col("term_end").cast(pl.String).alias("end"),
-        pl.Series("remaining", remaining),
-        pl.Series("tenor", tenor),
-        (
-            (pl.col("forest_category").fill_null("") == "public_welfare") & (pl.col("right_type") == "forest_right")
-        ).alias("public"),
-    )
-    reason = work.select(
-        pl.when(pl.col("remaining") <= 0.0)
-        .then(pl.format("expired: the right ended on {}; an expired right cannot be pledged.", "end"))
-        .when(pl.col("tenor") > pl.col("remaining"))
-        .then(
-            pl.format(
-                "tenor {} years is past the right's remaining term {} years (ends {});"
-                " shorten the loan to end by then.",
-                pl.col("tenor").round(2),
-                pl.col("remaining").round(2),
-                "end",
+    out = np.full(reason.shape[0], None, dtype=object)
+    refused = np.flatnonzero(reason >= 0)
+    if refused.size == 0:
+        return out
+    tenor = np.nan_to_num(cols.num("loan_tenor_years"))
+    for i in refused.tolist():
+        end = cols.value("term_end", i)
+        if reason[i] == 0:
+            out[i] = f"expired: the right ended on {end}; an expired right cannot be pledged."
+        elif reason[i] == 1:
+            out[i] = (
+                f"tenor {round(float(tenor[i]), 2)} years is past the right's remaining term"
+                f" {round(float(remaining[i]), 2)} years (ends {end}); shorten the loan to end by then."
             )
-        )
-        .when(pl.col("public"))
-        .then(pl.lit("public-benefit forest (公益林) is normally excluded from forest-right mortgage."))
-        .otherwise(pl.lit(None, dtype=pl.String))
-        .alias("refusal_reason")
-    )["refusal_reason"]
-    return reason.is_not_null().to_numpy(), reason
+        else:
+            out[i] = "public-benefit forest (公益林) is normally excluded from forest-right mortgage."
+    return out
+
+
+def validate_right_record(right: Mapping[str, Any], *, source: str = "right") -> dict[str, Any]:
+    """Check one right given as a mapping (one API request) exactly as :func:`validate_rights` checks a table.
+
+    Parameters
+    ----------
+    right : Mapping
+        Column name -> value (columns :data:`RIGHTS_COLUMNS`).
+    source : str, default "right"
+        Name of the input for messages.
+
+    Returns
+    -------
+    dict
+        The right with every column of :data:`RIGHTS_COLUMNS` present and typed.
+
+    Raises
+    ------
+    DataError
+        The message :func:`validate_rights` gives for the same right as a one-row table.
+    """
+    record = validate_record(right, RIGHTS_COLUMNS, source=source)
+    alternatives = _TYPE_NEEDS[record["right_type"]]
+    species = record["species_group"]
+    if not any(all(record[c] is not None for c in cols) for cols in alternatives) or (
+        species is not None and species not in SPECIES_CODE
+    ):
+        validate_rights(pl.DataFrame([record]), source=source)  # raises the table path's message
+    return record

@@ -7,18 +7,29 @@ years of a cash-flow horizon, never over rights.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import polars as pl
 
 from greenfin._typing import BoolArray, FloatArray
+from greenfin.collateral._columns import Columns, FrameColumns
 from greenfin.collateral._params import fval, sval, tval
 from greenfin.collateral._prices import last_price
-from greenfin.collateral._rights import PERMIT_TYPES, SPECIES, SPECIES_CODE, TYPE_CODE, codes, remaining_term_years
+from greenfin.collateral._rights import DAYS_PER_YEAR, PERMIT_TYPES, SPECIES, SPECIES_CODE, TYPE_CODE
 from greenfin.errors import DataError
 
-__all__ = ["STAND_CLASSES", "forest_values", "land_expectation_value", "sink_income_values", "value_frame"]
+__all__ = [
+    "POLICY_CLASSES",
+    "STAND_CLASSES",
+    "Valued",
+    "forest_values",
+    "land_expectation_value",
+    "policy_class_codes",
+    "sink_income_values",
+    "value_columns",
+    "value_frame",
+]
 
 STAND_CLASSES: Final[tuple[str, ...]] = (
     "young",
@@ -34,6 +45,9 @@ STAND_CLASSES: Final[tuple[str, ...]] = (
     "forest_land",
 )
 """Stand classes (龄组 for timber; 产期 for economic forest) in the order of their integer codes."""
+
+POLICY_CLASSES: Final[tuple[str, ...]] = ("young", "middle", "mature", "forest_land")
+"""Rows of the 林权 policy-cap tier table (assessment.md §8.2), in the order of their integer codes."""
 
 # policy class of each stand class (row of the 林权 tier table, assessment.md §8.2)
 _POLICY_CLASS: Final[tuple[str, ...]] = (
@@ -382,21 +396,20 @@ def _scenic(visitors: FloatArray, ticket: FloatArray, years: FloatArray) -> Floa
     return np.asarray(revenue * (annuity_due(years) - depth * annuity_due(np.minimum(years, shock_years))))
 
 
-def _col(frame: pl.DataFrame, name: str) -> FloatArray:
-    return frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
-
-
 def _series_prices(
-    frame: pl.DataFrame, mask: BoolArray, default: str, prices: pl.DataFrame | None, as_of: dt.date
+    cols: Columns, mask: BoolArray, default: str, prices: pl.DataFrame | None, as_of: dt.date
 ) -> FloatArray:
     """Price per right: the row's unit_price_cny, else the last close of its price series."""
-    stated = _col(frame, "unit_price_cny")
-    names = frame["price_series"].fill_null(default)
+    stated = cols.num("unit_price_cny")
     out = stated.copy()
     need = mask & np.isnan(stated)
     if not need.any():
         return out
-    for name in names.filter(pl.Series(need)).unique().sort().to_list():
+    label_codes, distinct = cols.labels("price_series")
+    names = (*distinct, default)
+    series = np.where(label_codes >= 0, label_codes, len(distinct))
+    for k in sorted(set(series[need].tolist()), key=lambda i: names[i]):
+        name = names[k]
         if prices is None:
             raise DataError(
                 f"no price for right type(s) valued on series {name!r}: give unit_price_cny per right or a price"
@@ -404,89 +417,107 @@ def _series_prices(
                 " greenfin.datasets.sample_path('cea_prices')).",
                 column="unit_price_cny",
             )
-        close, _day = last_price(prices, str(name), as_of)
-        out[need & (names == name).to_numpy()] = close
+        close, _day = last_price(prices, name, as_of)
+        out[need & (series == k)] = close
     return out
 
 
-def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None) -> pl.DataFrame:
-    """Value a validated rights table: one row per right with value_cny, method, stand class, remaining term."""
-    n = frame.height
-    types = codes(frame["right_type"], TYPE_CODE)
-    remaining = remaining_term_years(frame["term_end"], as_of)
+class Valued(NamedTuple):
+    """Valuation of each right as arrays: value, method code, stand-class code (-1 none), remaining term."""
+
+    value_cny: FloatArray
+    method: np.ndarray
+    stand_class: np.ndarray
+    remaining_years: FloatArray
+
+
+def value_columns(cols: Columns, as_of: dt.date, prices: pl.DataFrame | None) -> Valued:
+    """Value validated rights read through :class:`~greenfin.collateral._columns.Columns` (one kernel per type).
+
+    ``remaining_years`` is signed (negative when expired); ``value_cny`` is 0 for expired rights.
+    """
+    n = cols.height
+    types = cols.code("right_type", TYPE_CODE)
+    remaining = cols.days_from("term_end", as_of) / DAYS_PER_YEAR
     rem = np.maximum(remaining, 0.0)
     value = np.zeros(n)
     method = np.full(n, -1, dtype=np.int16)
     klass = np.full(n, -1, dtype=np.int64)
-    area = _col(frame, "area_ha")
-    age = _col(frame, "stand_age_years")
-    species = codes(frame["species_group"], SPECIES_CODE)
+    area = cols.num("area_ha")
+    age = cols.num("stand_age_years")
+    species = cols.code("species_group", SPECIES_CODE)
+    unit_price = cols.num("unit_price_cny")
 
     m = types == TYPE_CODE["forest_right"]
     if m.any():
-        bare = frame["land_only"].fill_null(False).to_numpy()
-        rent = _col(frame, "rent_cny_per_ha_per_year")
+        bare = cols.flag("land_only")
+        rent = cols.num("rent_cny_per_ha_per_year")
         v, k, meth = forest_values(species[m], age[m], area[m], rem[m], bare[m], rent[m])
         value[m], klass[m], method[m] = v, k, meth
 
     m = types == TYPE_CODE["carbon_allowance"]
     if m.any():
-        price = _series_prices(frame, m, "cea", prices, as_of)
-        value[m] = _col(frame, "allowance_tco2e")[m] * price[m] * (1.0 - fval("valuation", "cea_sale_cost"))
+        price = _series_prices(cols, m, "cea", prices, as_of)
+        value[m] = cols.num("allowance_tco2e")[m] * price[m] * (1.0 - fval("valuation", "cea_sale_cost"))
         method[m] = _M["mark_to_market"]
 
     m = types == TYPE_CODE["carbon_sink_income"]
     if m.any():
-        has_series = frame["price_series"].is_not_null().to_numpy() & np.isnan(_col(frame, "unit_price_cny"))
-        price = np.where(
-            np.isnan(_col(frame, "unit_price_cny")),
-            fval("valuation", "ccer_price_cny_per_tco2e"),
-            _col(frame, "unit_price_cny"),
-        )
+        has_series = cols.present("price_series") & np.isnan(unit_price)
+        price = np.where(np.isnan(unit_price), fval("valuation", "ccer_price_cny_per_tco2e"), unit_price)
         if (m & has_series).any():
-            price = np.where(m & has_series, _series_prices(frame, m & has_series, "ccer", prices, as_of), price)
-        value[m] = sink_income_values(
-            _col(frame, "annual_sink_tco2e")[m], species[m], age[m], area[m], rem[m], price[m]
-        )
+            price = np.where(m & has_series, _series_prices(cols, m & has_series, "ccer", prices, as_of), price)
+        value[m] = sink_income_values(cols.num("annual_sink_tco2e")[m], species[m], age[m], area[m], rem[m], price[m])
         method[m] = _M["issued_credit_receivable"]
 
     m = np.isin(types, [TYPE_CODE[t] for t in PERMIT_TYPES])
     if m.any():
-        qty = _col(frame, "permit_quantity_per_year")[m]
-        price = _col(frame, "unit_price_cny")[m]
-        term = _col(frame, "price_term_years")[m]
+        qty = cols.num("permit_quantity_per_year")[m]
+        term = cols.num("price_term_years")[m]
         share = np.where(np.isnan(term), 1.0, np.minimum(1.0, rem[m] / term))
-        value[m] = qty * price * share
+        value[m] = qty * unit_price[m] * share
         method[m] = _M["volume_x_price"]
 
     m = types == TYPE_CODE["land_management_right"]
     if m.any():
-        transferred = frame["transferred"].fill_null(False).to_numpy()[m]
+        transferred = cols.flag("transferred")[m]
         years = np.where(transferred, np.minimum(rem[m], fval("valuation", "land_transferred_rent_years")), rem[m])
-        value[m] = _col(frame, "rent_cny_per_ha_per_year")[m] * area[m] * years
+        value[m] = cols.num("rent_cny_per_ha_per_year")[m] * area[m] * years
         method[m] = np.where(transferred, _M["one_year_rent"], _M["rent_x_area_x_term"])
 
     m = types == TYPE_CODE["eco_income_right"]
     if m.any():
-        growth = np.nan_to_num(_col(frame, "cash_flow_growth_per_year")[m])
-        cash = _col(frame, "realisable_cash_flow_cny_per_year")[m]
+        growth = np.nan_to_num(cols.num("cash_flow_growth_per_year")[m])
+        cash = cols.num("realisable_cash_flow_cny_per_year")[m]
         value[m] = _growing_annuity(cash, growth, fval("valuation", "eco_income_discount_rate"), rem[m])
         method[m] = _M["realisable_npv"]
 
     m = types == TYPE_CODE["scenic_fee_right"]
     if m.any():
-        value[m] = _scenic(_col(frame, "visitors_per_year")[m], _col(frame, "ticket_price_cny")[m], rem[m])
+        value[m] = _scenic(cols.num("visitors_per_year")[m], cols.num("ticket_price_cny")[m], rem[m])
         method[m] = _M["seasonal_ticket_npv"]
 
     value = np.where(remaining > 0.0, np.maximum(value, 0.0), 0.0)
-    class_codes = pl.Series("code", klass)
+    return Valued(value, method, klass, remaining)
+
+
+def policy_class_codes(stand_class: np.ndarray) -> np.ndarray:
+    """Row of the 林权 tier table (index into ``POLICY_CLASSES``) of each stand-class code (-1 stays -1)."""
+    lookup = np.array([POLICY_CLASSES.index(c) for c in _POLICY_CLASS] + [-1], dtype=np.int64)
+    return lookup[np.where(stand_class >= 0, stand_class, len(_POLICY_CLASS))]
+
+
+def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None) -> pl.DataFrame:
+    """Value a validated rights table: one row per right with value_cny, method, stand class, remaining term."""
+    valued = value_columns(FrameColumns(frame), as_of, prices)
+    class_codes = pl.Series("code", valued.stand_class)
     return pl.DataFrame(
         {
             "right_id": frame["right_id"],
             "borrower_id": frame["borrower_id"],
             "right_type": frame["right_type"],
             "parcel_id": frame["parcel_id"],
-            "method": pl.Series(method).replace_strict(
+            "method": pl.Series(valued.method).replace_strict(
                 dict(enumerate(METHOD_KEYS)), default=None, return_dtype=pl.String
             ),
             "stand_class": class_codes.replace_strict(
@@ -495,7 +526,7 @@ def value_frame(frame: pl.DataFrame, as_of: dt.date, prices: pl.DataFrame | None
             "policy_class": class_codes.replace_strict(
                 dict(enumerate(_POLICY_CLASS)), default=None, return_dtype=pl.String
             ),
-            "value_cny": value,
-            "remaining_term_years": np.maximum(remaining, 0.0),
+            "value_cny": valued.value_cny,
+            "remaining_term_years": np.maximum(valued.remaining_years, 0.0),
         }
     )

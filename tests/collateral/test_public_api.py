@@ -10,6 +10,7 @@ COLLATERAL = [
     "StressResult",
     "StressScenario",
     "assess_collateral",
+    "assess_right",
     "collateral_params",
     "drawdown_quantile",
     "land_expectation_value",
