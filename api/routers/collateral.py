@@ -20,7 +20,7 @@ from sqlalchemy import select
 from api.deps import AuditedWriteDep, BankDep, StoreDep, WriteDep, require_owner
 from api.errors import PROBLEM_RESPONSES, problem_doc
 from api.routers._common import finite_row, model_from_columns
-from greenfin.collateral import RIGHTS_COLUMNS, assess_collateral
+from greenfin.collateral import RIGHTS_COLUMNS, assess_right
 from greenfin.money import fen_to_yuan, yuan_to_fen
 from greenfin.store import PledgeRegistry
 from greenfin.store._access import Principal, actor_of
@@ -101,8 +101,9 @@ class ValuationPublic(BaseModel):
 @router.post("/collateral/valuations", operation_id="value_right", response_model=ValuationPublic)
 def value_right(req: ValuationRequest, _bank: BankDep) -> ValuationPublic:
     """Value one right: appraised value, haircuts, caps, maximum loan and tenor (refusals are flagged)."""
-    frame = pl.DataFrame([req.right.model_dump(exclude_none=True)])
-    row = assess_collateral(frame, as_of=req.as_of, on_refusal="flag", source="request body.right").row(0, named=True)
+    row = assess_right(
+        req.right.model_dump(exclude_none=True), as_of=req.as_of, on_refusal="flag", source="request body.right"
+    )
     return ValuationPublic.model_validate({k: v for k, v in finite_row(row).items() if k in _VALUATION_FIELDS})
 
 
