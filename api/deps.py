@@ -22,11 +22,12 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -80,16 +81,27 @@ def _settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-def _session(request: Request) -> Iterator[Session]:
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; it opens a connection only when a route or dependency uses it.
+
+    Most read-only calls (a valuation, a score) never touch it: the caller comes from the key cache.
+    Committing, rolling back and closing a session that did touch the database is blocking I/O, so it
+    runs in the thread pool; a session that did not is closed on the event loop at no cost.
+    """
     session: Session = request.app.state.sessionmaker()
     try:
         yield session
-        session.commit()
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
     except BaseException:
-        session.rollback()
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
         raise
     finally:
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 StoreDep = Annotated[Session, Depends(_session, scope="function")]
@@ -111,11 +123,14 @@ def _unauthorized(request: Request, detail: str) -> HTTPException:
 _AUTH_CACHE_LOCK = threading.Lock()
 
 
-def _cached_principal(request: Request, session: Session, presented: str) -> Principal | None:
-    """Verify a key, remembering successes for ``auth_cache_seconds`` (keyed by the key's SHA-256)."""
+async def _cached_principal(request: Request, session: Session, presented: str) -> Principal | None:
+    """Verify a key, remembering successes for ``auth_cache_seconds`` (keyed by the key's SHA-256).
+
+    A cache hit costs one hash and stays on the event loop; a miss reads the database in the thread pool.
+    """
     ttl = request.app.state.settings.auth_cache_seconds
     if ttl <= 0:
-        return authenticate_key(session, presented)
+        return await run_in_threadpool(authenticate_key, session, presented)
     cache: dict[str, tuple[float, Principal]] = request.app.state.auth_cache
     digest = hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()
     now = time.monotonic()
@@ -123,7 +138,7 @@ def _cached_principal(request: Request, session: Session, presented: str) -> Pri
         hit = cache.get(digest)
     if hit is not None and hit[0] > now:
         return hit[1]
-    principal = authenticate_key(session, presented)
+    principal = await run_in_threadpool(authenticate_key, session, presented)
     if principal is not None:
         with _AUTH_CACHE_LOCK:
             if len(cache) > 10_000:
@@ -132,7 +147,7 @@ def _cached_principal(request: Request, session: Session, presented: str) -> Pri
     return principal
 
 
-def _principal(
+async def _principal(
     request: Request,
     session: StoreDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -145,7 +160,7 @@ def _principal(
             "No API key. Send 'Authorization: Bearer <key>' (or 'X-API-Key: <key>'); ask the operator "
             "for a key (greenfin serve create-key).",
         )
-    principal = _cached_principal(request, session, presented)
+    principal = await _cached_principal(request, session, presented)
     if principal is None:
         raise _unauthorized(request, "The API key is unknown, revoked or malformed. Check it or ask for a new one.")
     request.state.key_id = principal.key_id
@@ -165,7 +180,7 @@ def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that lets only callers with one of ``roles`` through (403 otherwise).
 
     Parameters
@@ -179,7 +194,7 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
         The dependency.
     """
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:  # no I/O: stays on the event loop
         if principal.role not in roles:
             raise HTTPException(
                 403, f"Role {principal.role!r} may not call this operation; it needs one of {sorted(roles)}."
