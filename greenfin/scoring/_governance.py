@@ -8,6 +8,7 @@ columns that have no consent metadata, and tells the binner which rows carry con
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,15 @@ class FeatureRegistry(BaseModel):
     )
     entries: tuple[RegistryEntry, ...] = Field(description="The registered columns.")
 
+    @functools.cached_property
+    def _index(self) -> dict[str, RegistryEntry]:
+        """Entries by lower-cased name and alias (the first entry listing a key wins, as in a scan)."""
+        index: dict[str, RegistryEntry] = {}
+        for entry in self.entries:
+            for key in (entry.name, *entry.aliases):
+                index.setdefault(key.lower(), entry)
+        return index
+
     def lookup(self, name: str) -> RegistryEntry | None:
         """The entry for column ``name`` (by name or alias, case-insensitive), or None.
 
@@ -79,11 +89,7 @@ class FeatureRegistry(BaseModel):
         RegistryEntry or None
             The entry, if registered.
         """
-        key = name.strip().lower()
-        for entry in self.entries:
-            if entry.name.lower() == key or key in (a.lower() for a in entry.aliases):
-                return entry
-        return None
+        return self._index.get(name.strip().lower())
 
     def class_of(self, name: str) -> str:
         """The feature class of column ``name`` (``unregistered`` when not listed).
