@@ -7,6 +7,7 @@ positive WOE is riskier than average. Shares are Laplace-smoothed: ``(count + a)
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import warnings
@@ -23,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from greenfin._typing import BoolArray, FloatArray, IntArray
 from greenfin.errors import DataError, param_error
-from greenfin.scoring._frame import Column, Ingested, binary_target, ingest
+from greenfin.scoring._frame import Column, Ingested, binary_target, ingest, small
 from greenfin.scoring._governance import FeatureRegistry, plan_features
 
 __all__ = ["FeatureSpec", "WoEBinner"]
@@ -95,43 +96,75 @@ class FeatureBins:
 
     def index_of(self, values: Column, consent: BoolArray | None) -> IntArray:
         """Bin index of each value (see the class docstring for the index layout)."""
-        k, s = self.k, len(self.special_values)
         if isinstance(values, pl.Series):
             if self.kind == "numeric":
-                num = values.cast(pl.Float64, strict=False)
-                bad = num.is_null() & values.is_not_null()
-                if bad.any():
-                    row = int(bad.arg_true()[0]) + 1
-                    raise DataError(
-                        f"value {values[row - 1]!r} is not a number but this feature was numeric when fitted; "
-                        "fix the value or leave it empty (scored as missing).",
-                        column=self.name,
-                        row=row,
-                    )
-                return self.index_of(num.fill_null(np.nan).to_numpy().astype(np.float64), consent)
-            mapping = pl.Series(list(self.cat_to_bin), dtype=pl.String)
-            codes = pl.Series(list(self.cat_to_bin.values()), dtype=pl.Int64)
-            idx = (
-                values.replace_strict(mapping, codes, default=k + s + 1, return_dtype=pl.Int64)
-                .to_numpy()
-                .astype(np.int64)
-            )
-            idx[values.is_null().to_numpy()] = k  # missing, not an unseen category
+                return self.index_of(self._numbers(values), consent)
+            idx = self._category_index(values)
+        elif self.kind == "categorical":
+            return self.index_of(pl.Series(values).cast(pl.String).fill_nan(None), consent)
         else:
-            if self.kind == "categorical":
-                return self.index_of(pl.Series(values).cast(pl.String).fill_nan(None), consent)
-            x = np.asarray(values, dtype=np.float64)
-            if len(self.edges) <= 12:  # a few comparisons beat a branchy binary search per value
-                idx = np.zeros(x.shape[0], dtype=np.int64)
-                for e in self.edges:
-                    idx += x >= e
-            else:
-                idx = np.searchsorted(np.asarray(self.edges, dtype=np.float64), x, side="right").astype(np.int64)
-            idx[np.isnan(x)] = k
-            for j, v in enumerate(self.special_values):
-                idx[x == v] = k + 1 + j
+            idx = self._number_index(np.asarray(values, dtype=np.float64))
         if consent is not None:
-            idx[~consent] = k + s + 2
+            idx[~consent] = self.k + len(self.special_values) + 2
+        return idx
+
+    def _numbers(self, values: pl.Series) -> FloatArray:
+        """A text column of this numeric feature as float64 (null: NaN); a value that is no number is refused."""
+        num = values.cast(pl.Float64, strict=False)
+        if small(values.len()):  # a few rows: compare the Python values, no polars query
+            given, read = values.to_list(), num.to_list()
+            bad = [i + 1 for i, (g, r) in enumerate(zip(given, read, strict=True)) if r is None and g is not None]
+            first_bad = bad[0] if bad else 0
+            x = np.asarray([np.nan if v is None else v for v in read], dtype=np.float64)
+        else:
+            is_bad = num.is_null() & values.is_not_null()
+            first_bad = int(is_bad.arg_true()[0]) + 1 if is_bad.any() else 0
+            x = num.fill_null(np.nan).to_numpy().astype(np.float64)
+        if first_bad:
+            raise DataError(
+                f"value {values[first_bad - 1]!r} is not a number but this feature was numeric when fitted; "
+                "fix the value or leave it empty (scored as missing).",
+                column=self.name,
+                row=first_bad,
+            )
+        return x
+
+    def _category_index(self, values: pl.Series) -> IntArray:
+        """Bin index of each category (null: missing; not seen in fit: unseen)."""
+        k, unseen = self.k, self.k + len(self.special_values) + 1
+        if small(values.len()):  # a few rows: a dict lookup beats building a polars query
+            return np.asarray(
+                [k if v is None else self.cat_to_bin.get(v, unseen) for v in values.to_list()], dtype=np.int64
+            )
+        mapping = pl.Series(list(self.cat_to_bin), dtype=pl.String)
+        codes = pl.Series(list(self.cat_to_bin.values()), dtype=pl.Int64)
+        idx = values.replace_strict(mapping, codes, default=unseen, return_dtype=pl.Int64).to_numpy().astype(np.int64)
+        idx[values.is_null().to_numpy()] = k  # missing, not an unseen category
+        return idx
+
+    def _number_index(self, x: FloatArray) -> IntArray:
+        """Bin index of each number (NaN: missing; a declared special value: its own bin)."""
+        if small(x.shape[0]):  # a few rows: one bisection per value beats a numpy call per edge
+            return np.asarray([self._one_number_index(v) for v in x.tolist()], dtype=np.int64)
+        if len(self.edges) <= 12:  # a few comparisons beat a branchy binary search per value
+            idx = np.zeros(x.shape[0], dtype=np.int64)
+            for e in self.edges:
+                idx += x >= e
+        else:
+            idx = np.searchsorted(np.asarray(self.edges, dtype=np.float64), x, side="right").astype(np.int64)
+        idx[np.isnan(x)] = self.k
+        for j, v in enumerate(self.special_values):
+            idx[x == v] = self.k + 1 + j
+        return idx
+
+    def _one_number_index(self, x: float) -> int:
+        """:meth:`_number_index` of one number: edges are sorted, so the bin is the count of edges <= x."""
+        if x != x:  # NaN
+            return self.k
+        idx = bisect.bisect_right(self.edges, x)
+        for j, v in enumerate(self.special_values):
+            if x == v:
+                idx = self.k + 1 + j
         return idx
 
     def woe_table(self, missing_woe: float, special_woe: Sequence[float]) -> FloatArray:
@@ -683,13 +716,18 @@ def _label_bins(bins: FeatureBins, blocks: list[list[int]], edges: FloatArray, c
     bins.n_event = [int(b[3]) for b in blocks]
 
 
+_CONSENT_YES = frozenset(("true", "1", "yes", "y", "t", "1.0"))
+
+
 def consent_mask(data: Ingested, column: str | None) -> BoolArray | None:
     """Per-row consent from a ``consent_<kind>`` column (true / 1 / yes), or None when consent is assumed."""
     if column is None:
         return None
     col = data.columns[column]
     if isinstance(col, pl.Series):
-        return col.str.to_lowercase().is_in(["true", "1", "yes", "y", "t", "1.0"]).to_numpy()
+        if small(col.len()):  # a few rows: Python's lower() and a set; null stays None, as polars gives it
+            return np.asarray([None if v is None else v.lower() in _CONSENT_YES for v in col.to_list()])
+        return col.str.to_lowercase().is_in(list(_CONSENT_YES)).to_numpy()
     return np.nan_to_num(np.asarray(col, dtype=np.float64), nan=0.0) > 0.5
 
 

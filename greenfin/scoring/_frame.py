@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -16,6 +16,21 @@ from greenfin.errors import DataError
 
 Column: TypeAlias = "FloatArray | pl.Series"
 """A numeric column (float64, NaN = missing) or a categorical one (polars String, null = missing)."""
+
+SMALL_ROWS = 64
+"""Inputs of at most this many rows take the per-row Python branch of the scoring path.
+
+A polars query has a fixed cost of about 0.1 ms, which is all of the work for the one borrower of an API
+request; up to this many rows the shared functions (bin lookup, consent, reasons, counterfactuals) use dict
+lookups and ``str`` formatting instead, with identical results. Read it through :func:`small` so that tests
+can move it.
+"""
+
+
+def small(n_rows: int) -> bool:
+    """Whether ``n_rows`` rows take the per-row Python branch (see :data:`SMALL_ROWS`)."""
+    return n_rows <= SMALL_ROWS
+
 
 _NUMERIC = (
     pl.Float32,
@@ -110,8 +125,11 @@ def ingest(est: Any, x_in: Any, *, reset: bool, y: Any = None) -> Ingested:
                     "allowed and score as missing) or refit the model without them.",
                     source="x_in",
                 )
-            x_in = x_in.select(names)
-        orders = {n: tuple(x_in[n].dtype.categories.to_list()) for n in names if isinstance(x_in[n].dtype, pl.Enum)}
+        orders: dict[str, tuple[str, ...]] = {}
+        for n in names:
+            dtype = x_in[n].dtype
+            if isinstance(dtype, pl.Enum):
+                orders[n] = tuple(dtype.categories.to_list())
         return Ingested(names, _LazyColumns(x_in), orders, n_rows=x_in.height)
     arr = validate_data(est, x_in, dtype=None, ensure_all_finite="allow-nan", reset=reset)
     if arr.dtype.kind not in "fiubO":
@@ -119,6 +137,26 @@ def ingest(est: Any, x_in: Any, *, reset: bool, y: Any = None) -> Ingested:
     names = [str(n) for n in getattr(est, "feature_names_in_", [f"x{i}" for i in range(arr.shape[1])])]
     cols = {name: _object_column(arr[:, j]) for j, name in enumerate(names)}
     return Ingested(names, cols, {})
+
+
+def ingest_record(names: Sequence[str], record: Mapping[str, Any], kinds: Mapping[str, str]) -> Ingested:
+    """One validated record as the columns :func:`ingest` gives for its one-row typed frame, without polars.
+
+    ``record`` holds the values of ``names`` as the input schema returns them (``numeric``: float or None,
+    ``categorical``: str or None, ``consent``: bool); ``kinds`` names the kind of each column. The columns
+    equal those of a one-row frame with Float64, String and Boolean columns: NaN for a missing number, a
+    String series for a category, 1.0 / 0.0 for a consent flag.
+    """
+    cols: dict[str, Column] = {}
+    for name in names:
+        value, kind = record[name], kinds[name]
+        if kind == "categorical":
+            cols[name] = pl.Series(name, [value], dtype=pl.String)
+        elif kind in ("numeric", "consent"):
+            cols[name] = np.asarray([np.nan if value is None else float(value)], dtype=np.float64)
+        else:
+            raise ValueError(f"column {name!r} has no record kind ({kind!r}); score it through a frame.")
+    return Ingested(list(names), cols, {}, n_rows=1)
 
 
 def binary_target(y: Any, bad_label: Any, owner: str) -> tuple[np.ndarray[Any, Any], BoolArray, int]:
@@ -183,7 +221,12 @@ def select_rows(data: Ingested, mask: np.ndarray[Any, Any], names: Sequence[str]
     keep = list(names) if names is not None else data.names
     cols: dict[str, Column] = {}
     idx = np.flatnonzero(mask) if mask.dtype == bool else mask
+    few = small(len(idx))
     for n in keep:
         c = data.columns[n]
-        cols[n] = c.gather(idx) if isinstance(c, pl.Series) else c[idx]
+        if isinstance(c, pl.Series) and few:  # a few rows: pick the Python values, no polars query
+            values = c.to_list()
+            cols[n] = pl.Series(c.name, [values[i] for i in idx.tolist()], dtype=c.dtype)
+        else:
+            cols[n] = c.gather(idx) if isinstance(c, pl.Series) else c[idx]
     return Ingested(keep, cols, {k: v for k, v in data.orders.items() if k in keep})
