@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -14,11 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from greenfin._typing import BoolArray, FloatArray
 from greenfin.errors import param_error
 from greenfin.scoring._binning import FeatureSpec, consent_mask
-from greenfin.scoring._frame import Ingested, binary_target, ingest
+from greenfin.scoring._frame import Ingested, binary_target, ingest, small
 from greenfin.scoring._governance import FeatureRegistry, default_registry, plan_features
 from greenfin.scoring._manifest import build_manifest, now_utc
 from greenfin.scoring._predictions import PointsPredictionsMixin
-from greenfin.scoring._reasons import counterfactual_texts, top_reasons
+from greenfin.scoring._reasons import Texts, counterfactual_texts, reason_frame, top_reasons
 from greenfin.scoring._scale import MasterScale, pd_from_points, scaling, scoring_params
 
 __all__ = ["BoostedPD"]
@@ -27,6 +28,9 @@ _SIGN = {"ascending": 1, "descending": -1}
 
 
 _MAX_CANDIDATES = 32  # values tried per feature for a counterfactual (bounds the extra predictions)
+
+_SPLITS: weakref.WeakKeyDictionary[Any, dict[int, FloatArray]] = weakref.WeakKeyDictionary()
+"""Split thresholds per booster: ``dump_model`` takes milliseconds, and a fitted booster never changes."""
 
 
 class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type information
@@ -177,8 +181,11 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             else:
                 s = col if isinstance(col, pl.Series) else pl.Series(np.asarray(col)).cast(pl.String)
                 mapping = {c: float(i) for i, c in enumerate(enc["categories"])}
-                x = s.replace_strict(mapping, default=None, return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
-                x = np.asarray(x, dtype=np.float64)
+                if small(s.len()):  # a few rows: a dict lookup beats building a polars query
+                    x = np.asarray([mapping.get(v, np.nan) for v in s.to_list()], dtype=np.float64)
+                else:
+                    x = s.replace_strict(mapping, default=None, return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
+                    x = np.asarray(x, dtype=np.float64)
             if enc["consent_column"] is not None:
                 mask = consent_mask(data, enc["consent_column"])
                 if mask is not None:
@@ -311,10 +318,15 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             float(p.value("base_odds") if self.base_odds is None else self.base_odds),
         )
 
+    def _predict(self, zmat: FloatArray, **kwargs: Any) -> FloatArray:
+        """The booster's prediction; a small input runs on one thread (no OpenMP start-up, same numbers)."""
+        threads: dict[str, Any] = {"num_threads": 1} if small(zmat.shape[0]) else {}
+        return np.asarray(self.booster_.predict(zmat, **kwargs, **threads), dtype=np.float64)
+
     def _raw(self, zmat: FloatArray) -> FloatArray:
         if zmat.shape[0] == 0:
             return np.zeros(0)
-        return np.asarray(self.booster_.predict(zmat, raw_score=True), dtype=np.float64)
+        return self._predict(zmat, raw_score=True)
 
     def predict_points(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
         """Points of each row (``offset - factor * log-odds of bad``).
@@ -352,54 +364,64 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             adds half a point or more.
         """
         check_is_fitted(self, "booster_")
-        data = ingest(self, X, reset=False)
+        return reason_frame(self._explain_columns(ingest(self, X, reset=False), n_reasons))
+
+    def _explain_columns(self, data: Ingested, n_reasons: int) -> dict[str, Any]:
+        """The columns of :meth:`explain` (text columns as lists for a small input)."""
         zmat = self._encode(data)
-        contrib = np.asarray(self.booster_.predict(zmat, pred_contrib=True), dtype=np.float64)
+        contrib = self._predict(zmat, pred_contrib=True)
         raw = contrib.sum(axis=1)
         points = self.offset_ - self.factor_ * raw
         pd = pd_from_points(points, self.factor_, self.offset_)
         lost = self.factor_ * contrib[:, :-1]
         reg = self.registry if self.registry is not None else default_registry()
         feats = list(self.features_)
-        text = np.empty(lost.shape, dtype=object)
+        labels_en, labels_zh = [reg.labels(f)[0] for f in feats], [reg.labels(f)[1] for f in feats]
+        reasons = top_reasons(lost, feats, labels_en, labels_zh, self._value_texts(data), n_reasons)
+        cf_en, cf_zh = self._counterfactuals(zmat, lost, points, labels_en, labels_zh)
+        return {
+            "pd": pd,
+            "points": points,
+            "grade": self.master_scale_.grade(pd),
+            **reasons,
+            "counterfactual_en": cf_en,
+            "counterfactual_zh": cf_zh,
+        }
+
+    def _value_texts(self, data: Ingested) -> np.ndarray[Any, Any]:
+        """Each row's value of each feature as reasons show it: polars' text, ``missing`` or ``not provided``."""
+        feats = list(self.features_)
+        text = np.empty((data.n_rows, len(feats)), dtype=object)
+        cols = [data.columns[f] for f in feats]
+        if small(data.n_rows):  # a few rows: one cast for all the numbers, the rest in Python
+            numbers = [j for j, col in enumerate(cols) if not isinstance(col, pl.Series)]
+            if numbers:
+                flat = pl.Series(np.concatenate([cols[j] for j in numbers])).cast(pl.String).to_list()
+                for i, j in enumerate(numbers):
+                    text[:, j] = flat[i * data.n_rows : (i + 1) * data.n_rows]
+            for j, col in enumerate(cols):
+                if isinstance(col, pl.Series):
+                    text[:, j] = col.cast(pl.String).to_list()
+                text[:, j] = ["missing" if v is None else v for v in text[:, j].tolist()]
+        else:
+            for j, col in enumerate(cols):
+                vals = col.cast(pl.String) if isinstance(col, pl.Series) else pl.Series(col).cast(pl.String)
+                text[:, j] = np.asarray(vals.fill_null("missing").to_list(), dtype=object)
         for j, f in enumerate(feats):
-            col = data.columns[f]
-            vals = col.cast(pl.String).fill_null("missing") if isinstance(col, pl.Series) else pl.Series(col)
-            text[:, j] = np.asarray(vals.cast(pl.String).fill_null("missing").to_list(), dtype=object)
             if self.encoding_[f]["consent_column"] is not None:
                 mask = consent_mask(data, self.encoding_[f]["consent_column"])
                 if mask is not None:
                     text[~mask, j] = "not provided"
-        reasons = top_reasons(
-            lost, feats, [reg.labels(f)[0] for f in feats], [reg.labels(f)[1] for f in feats], text, n_reasons
-        )
-        cf_en, cf_zh = self._counterfactuals(
-            zmat, lost, points, [reg.labels(f)[0] for f in feats], [reg.labels(f)[1] for f in feats]
-        )
-        return pl.DataFrame(
-            {
-                "pd": pd,
-                "points": points,
-                "grade": pl.Series(self.master_scale_.grade(pd).astype(str)),
-                **reasons,
-                "counterfactual_en": cf_en,
-                "counterfactual_zh": cf_zh,
-            }
-        )
+        return text
 
-    def _candidates(self, j: int, splits: list[tuple[float, int]]) -> tuple[FloatArray, list[str]]:
+    def _candidates(self, j: int, splits: dict[int, FloatArray]) -> tuple[FloatArray, list[str]]:
         """Values to try for feature ``j``: just either side of its split thresholds, or its categories."""
         f = self.features_[j]
         enc = self.encoding_[f]
         if enc["kind"] != "numeric":
             cats = [str(c) for c in enc["categories"]]
             return np.arange(len(cats), dtype=np.float64), cats
-        thresholds = np.unique(
-            np.asarray(
-                [t for t, feat in splits if feat == j],
-                dtype=np.float64,
-            )
-        )
+        thresholds = splits.get(j, np.zeros(0))
         if thresholds.size > _MAX_CANDIDATES // 2:
             pick = np.linspace(0, thresholds.size - 1, _MAX_CANDIDATES // 2).round().astype(int)
             thresholds = thresholds[np.unique(pick)]
@@ -408,24 +430,16 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
         labels = [f"below {t:.6g}" for t in thresholds] + [f"above {t:.6g}" for t in thresholds]
         return values, labels
 
-    def _split_thresholds(self) -> list[tuple[float, int]]:
-        """(threshold, feature index) of every numeric split of the booster."""
-        out: list[tuple[float, int]] = []
-
-        def walk(node: dict[str, Any]) -> None:
-            if "split_feature" in node:
-                if node.get("decision_type") == "<=":
-                    out.append((float(node["threshold"]), int(node["split_feature"])))
-                walk(node["left_child"])
-                walk(node["right_child"])
-
-        for tree in self.booster_.dump_model()["tree_info"]:
-            walk(tree["tree_structure"])
-        return out
+    def _split_thresholds(self) -> dict[int, FloatArray]:
+        """The sorted distinct thresholds of the numeric splits of each feature (read once per booster)."""
+        splits = _SPLITS.get(self.booster_)
+        if splits is None:
+            splits = _SPLITS[self.booster_] = _booster_splits(self.booster_)
+        return splits
 
     def _counterfactuals(
         self, zmat: FloatArray, lost: FloatArray, points: FloatArray, labels_en: list[str], labels_zh: list[str]
-    ) -> tuple[pl.Series, pl.Series]:
+    ) -> tuple[Texts, Texts]:
         """For each row, the value of its top adverse feature that adds the most points, tried on the booster."""
         n = zmat.shape[0]
         gain = np.zeros(n)
@@ -448,7 +462,32 @@ class BoostedPD(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             gain[rows] = new_points[np.arange(rows.size), best] - points[rows]
             target[rows] = np.asarray(texts, dtype=object)[best]
         has = gain > 0.5  # at least half a point: smaller moves are not worth telling a borrower
-        return counterfactual_texts(top, pl.Series(target, dtype=pl.String), has, gain, points, labels_en, labels_zh)
+        target_text: Texts = target.tolist() if small(n) else pl.Series(target, dtype=pl.String)
+        return counterfactual_texts(top, target_text, has, gain, points, labels_en, labels_zh)
+
+
+def _booster_splits(booster: Any) -> dict[int, FloatArray]:
+    """Sorted distinct numeric split thresholds of each feature (by index) of a booster, from one walk of its trees.
+
+    The arrays are read-only: they are shared through a cache.
+    """
+    out: list[tuple[float, int]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if "split_feature" in node:
+            if node.get("decision_type") == "<=":
+                out.append((float(node["threshold"]), int(node["split_feature"])))
+            walk(node["left_child"])
+            walk(node["right_child"])
+
+    for tree in booster.dump_model()["tree_info"]:
+        walk(tree["tree_structure"])
+    by_feature = {}
+    for j in sorted({feat for _, feat in out}):
+        thresholds = np.unique(np.asarray([t for t, feat in out if feat == j], dtype=np.float64))
+        thresholds.flags.writeable = False
+        by_feature[j] = thresholds
+    return by_feature
 
 
 def _auc(event: BoolArray, score: FloatArray) -> float:

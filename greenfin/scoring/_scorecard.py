@@ -17,7 +17,7 @@ from greenfin.scoring._frame import Ingested, binary_target, ingest
 from greenfin.scoring._governance import default_registry
 from greenfin.scoring._manifest import build_manifest, now_utc
 from greenfin.scoring._predictions import PointsPredictionsMixin
-from greenfin.scoring._reasons import counterfactuals, top_reasons
+from greenfin.scoring._reasons import Texts, counterfactuals, reason_frame, top_reasons
 from greenfin.scoring._scale import MasterScale, pd_from_points, scaling, scoring_params
 
 __all__ = ["Scorecard"]
@@ -354,7 +354,10 @@ class Scorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             (k = 1..n_reasons), counterfactual_en, counterfactual_zh.
         """
         check_is_fitted(self, "bin_points_")
-        data = ingest(self, X, reset=False)
+        return reason_frame(self._explain_columns(ingest(self, X, reset=False), n_reasons))
+
+    def _explain_columns(self, data: Ingested, n_reasons: int) -> dict[str, Any]:
+        """The columns of :meth:`explain` (text columns as lists for a small input)."""
         points, idx = self._points(data)
         pd = pd_from_points(points, self.factor_, self.offset_)
         reg = self.binner_.registry if self.binner_.registry is not None else default_registry()
@@ -369,30 +372,31 @@ class Scorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator):  # type
             pts = self.bin_points_[f]
             real = _real_bins(b)
             best = int(real[np.argmax(pts[real])])
-            lost[:, j] = np.where(np.isin(idx[f], real), pts[best] - pts[idx[f]], 0.0)
+            is_real = np.zeros(pts.size, dtype=bool)
+            is_real[real] = True
+            lost[:, j] = np.where(is_real[idx[f]], pts[best] - pts[idx[f]], 0.0)
             codes[:, j] = idx[f]
             bin_labels.append(b.all_labels())
             best_label.append(b.all_labels()[best])
         en_labels = [reg.labels(f)[0] for f in feats]
         zh_labels = [reg.labels(f)[1] for f in feats]
         reasons = top_reasons(lost, feats, en_labels, zh_labels, (codes, bin_labels), n_reasons)
+        cf_en: Texts
+        cf_zh: Texts
         if feats:
             top = np.argmax(lost, axis=1)
             gain = lost[np.arange(n), top]
             cf_en, cf_zh = counterfactuals(top, gain > 1e-9, gain, points, en_labels, zh_labels, best_label)
         else:
-            cf_en = cf_zh = pl.Series([None] * n, dtype=pl.String)
-        grade = self.master_scale_.grade(pd)
-        return pl.DataFrame(
-            {
-                "pd": pd,
-                "points": points,
-                "grade": pl.Series(grade.astype(str)),
-                **reasons,
-                "counterfactual_en": cf_en,
-                "counterfactual_zh": cf_zh,
-            }
-        )
+            cf_en = cf_zh = [None] * n
+        return {
+            "pd": pd,
+            "points": points,
+            "grade": self.master_scale_.grade(pd),
+            **reasons,
+            "counterfactual_en": cf_en,
+            "counterfactual_zh": cf_zh,
+        }
 
     def points_table(self) -> pl.DataFrame:
         """The points table: base points and the points of every bin of every selected feature.

@@ -11,9 +11,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from greenfin._typing import FloatArray
 from greenfin.errors import DataError, param_error
-from greenfin.scoring._frame import binary_target, ingest
+from greenfin.scoring._frame import Ingested, binary_target, ingest, select_rows, small
 from greenfin.scoring._manifest import build_manifest, now_utc
 from greenfin.scoring._predictions import PointsPredictionsMixin
+from greenfin.scoring._reasons import reason_frame
 from greenfin.scoring._scorecard import Scorecard
 
 __all__ = ["SegmentedScorecard"]
@@ -130,14 +131,24 @@ class SegmentedScorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator)
         )
         return self
 
-    def _route(self, X: Any) -> tuple[pl.DataFrame, np.ndarray[Any, Any]]:  # noqa: N803  # sklearn's name for the feature matrix
+    def _checked_frame(self, X: Any) -> tuple[pl.DataFrame, Ingested]:  # noqa: N803  # sklearn's name for the feature matrix
         check_is_fitted(self, "pooled_")
-        ingest(self, X, reset=False)
+        data = ingest(self, X, reset=False)
         frame = _as_polars(self, X)
+        return frame, data
+
+    def _segments(self, frame: pl.DataFrame) -> list[str | None] | None:
+        """The segment of each row as text (None where missing), or None when every row takes the pooled card."""
         if self.segment is None or not self.cards_:
-            return frame, np.full(frame.height, "(pooled)", dtype=object)
-        seg = frame[self.segment].cast(pl.String).fill_null("(missing)").to_numpy()
-        return frame, np.asarray([s if s in self.cards_ else "(pooled)" for s in seg.tolist()], dtype=object)
+            return None
+        return list(frame[self.segment].cast(pl.String).to_list())
+
+    def _routes(self, segments: list[str | None] | None, n_rows: int) -> list[str]:
+        """The card of each row: its segment's own card, else ``(pooled)`` (missing segment: ``(missing)``)."""
+        if segments is None:
+            return ["(pooled)"] * n_rows
+        named = ("(missing)" if s is None else s for s in segments)
+        return [s if s in self.cards_ else "(pooled)" for s in named]
 
     def explain(self, X: Any, n_reasons: int = 3) -> pl.DataFrame:  # noqa: N803  # sklearn's name for the feature matrix
         """PD, points, grade, reasons and counterfactual from each row's segment card, plus the card used.
@@ -154,7 +165,12 @@ class SegmentedScorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator)
         polars.DataFrame
             The columns of :meth:`Scorecard.explain` plus ``card``.
         """
-        frame, route = self._route(X)
+        frame, data = self._checked_frame(X)
+        if frame.height > 0 and small(frame.height):
+            if frame is not X:  # numpy or pandas input: the cards read the columns of the polars frame
+                data = ingest(self, frame, reset=False)
+            return reason_frame(self._explain_columns(data, n_reasons, self._segments(frame)))
+        route = np.asarray(self._routes(self._segments(frame), frame.height), dtype=object)
         parts = []
         order = []
         for card in sorted(set(route.tolist())):
@@ -166,6 +182,33 @@ class SegmentedScorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator)
         pos = np.empty(frame.height, dtype=np.int64)
         pos[np.concatenate(order)] = np.arange(frame.height)
         return out[pos]
+
+    def _explain_columns(
+        self, data: Ingested, n_reasons: int, segments: list[str | None] | None = None
+    ) -> dict[str, Any]:
+        """The columns of :meth:`explain` for a small input, row by row with each row's card, merged in Python.
+
+        ``segments`` is the segment text of each row (default: read from the segment column of ``data``,
+        a String series for a validated record).
+        """
+        if segments is None and self.segment is not None and self.cards_:
+            col = data.columns[self.segment]
+            segments = (col if isinstance(col, pl.Series) else pl.Series(col)).cast(pl.String).to_list()
+        route = self._routes(segments, data.n_rows)
+        out: dict[str, Any] = {}
+        for card in sorted(set(route)):
+            rows = np.asarray([i for i, c in enumerate(route) if c == card], dtype=np.int64)
+            model = self.pooled_ if card == "(pooled)" else self.cards_[card]
+            part = model._explain_columns(data if rows.size == data.n_rows else select_rows(data, rows), n_reasons)
+            part["card"] = [card] * rows.size
+            for name, col in part.items():
+                if isinstance(col, np.ndarray) and col.dtype.kind == "f":
+                    out.setdefault(name, np.empty(data.n_rows))[rows] = col
+                    continue
+                merged = out.setdefault(name, [None] * data.n_rows)
+                for i, value in zip(rows.tolist(), list(col), strict=True):
+                    merged[i] = value
+        return out
 
     def predict_points(self, X: Any) -> FloatArray:  # noqa: N803  # sklearn's name for the feature matrix
         """Points of each row from its segment's card (common scale).
@@ -180,7 +223,8 @@ class SegmentedScorecard(PointsPredictionsMixin, ClassifierMixin, BaseEstimator)
         numpy.ndarray of float64
             Points.
         """
-        frame, route = self._route(X)
+        frame, _ = self._checked_frame(X)
+        route = np.asarray(self._routes(self._segments(frame), frame.height), dtype=object)
         points = np.empty(frame.height, dtype=np.float64)
         for card in set(route.tolist()):
             m = route == card
