@@ -101,7 +101,8 @@ class FeatureBins:
                 return self.index_of(self._numbers(values), consent)
             idx = self._category_index(values)
         elif self.kind == "categorical":
-            return self.index_of(pl.Series(values).cast(pl.String).fill_nan(None), consent)
+            # numbers given for a category: NaN (e.g. an all-null column) is missing, a number its text
+            return self.index_of(pl.Series(values).fill_nan(None).cast(pl.String), consent)
         else:
             idx = self._number_index(np.asarray(values, dtype=np.float64))
         if consent is not None:
