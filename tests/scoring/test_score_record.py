@@ -219,10 +219,9 @@ def test_small_and_polars_branches_agree_on_200_rows(
     )
     a, b = _both_branches(lambda: model.explain(as_text))
     assert_frame_equal(b, a)
-    if kind != "segmented":  # SegmentedScorecard reads pandas through its own frame conversion
-        as_pandas = frame.head(30).select(model.feature_names_in_.tolist()).to_pandas()
-        a, b = _both_branches(lambda: model.explain(as_pandas))
-        assert_frame_equal(b, a)
+    as_pandas = frame.head(30).select(model.feature_names_in_.tolist()).to_pandas()
+    a, b = _both_branches(lambda: model.explain(as_pandas))
+    assert_frame_equal(b, a)
 
 
 def test_a_few_rows_of_a_large_frame_are_the_rows_of_the_large_frame(
