@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -92,16 +93,26 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
         if session.in_transaction():
-            await run_in_threadpool(session.commit)
+            await _unlimited(session.commit)
     except BaseException:
         if session.in_transaction():
-            await run_in_threadpool(session.rollback)
+            await _unlimited(session.rollback)
         raise
     finally:
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            await _unlimited(session.close)
         else:
             session.close()
+
+
+async def _unlimited(release: Callable[[], None]) -> None:
+    """Run a call that releases a pooled connection in a thread, outside the thread pool's capacity limit.
+
+    Under load every worker thread may be busy in a route waiting for a database connection; the commit
+    that would free one must not wait for a free thread, or the two pools deadlock (FastAPI runs the exit
+    of its own generator dependencies the same way).
+    """
+    await anyio.to_thread.run_sync(release, limiter=anyio.CapacityLimiter(1))
 
 
 StoreDep = Annotated[Session, Depends(_session, scope="function")]
@@ -123,14 +134,25 @@ def _unauthorized(request: Request, detail: str) -> HTTPException:
 _AUTH_CACHE_LOCK = threading.Lock()
 
 
-async def _cached_principal(request: Request, session: Session, presented: str) -> Principal | None:
+def _authenticate(request: Request, presented: str) -> Principal | None:
+    """Look a key up in a short session of its own, so no connection is held across thread hops.
+
+    A request that held a pooled connection while it waited for a worker thread could deadlock the two
+    pools under load (every thread waiting for a connection, every connection waiting for a thread).
+    """
+    session: Session
+    with request.app.state.sessionmaker() as session:
+        return authenticate_key(session, presented)
+
+
+async def _cached_principal(request: Request, presented: str) -> Principal | None:
     """Verify a key, remembering successes for ``auth_cache_seconds`` (keyed by the key's SHA-256).
 
     A cache hit costs one hash and stays on the event loop; a miss reads the database in the thread pool.
     """
     ttl = request.app.state.settings.auth_cache_seconds
     if ttl <= 0:
-        return await run_in_threadpool(authenticate_key, session, presented)
+        return await run_in_threadpool(_authenticate, request, presented)
     cache: dict[str, tuple[float, Principal]] = request.app.state.auth_cache
     digest = hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()
     now = time.monotonic()
@@ -138,7 +160,7 @@ async def _cached_principal(request: Request, session: Session, presented: str) 
         hit = cache.get(digest)
     if hit is not None and hit[0] > now:
         return hit[1]
-    principal = await run_in_threadpool(authenticate_key, session, presented)
+    principal = await run_in_threadpool(_authenticate, request, presented)
     if principal is not None:
         with _AUTH_CACHE_LOCK:
             if len(cache) > 10_000:
@@ -149,7 +171,6 @@ async def _cached_principal(request: Request, session: Session, presented: str) 
 
 async def _principal(
     request: Request,
-    session: StoreDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Principal:
@@ -160,7 +181,7 @@ async def _principal(
             "No API key. Send 'Authorization: Bearer <key>' (or 'X-API-Key: <key>'); ask the operator "
             "for a key (greenfin serve create-key).",
         )
-    principal = await _cached_principal(request, session, presented)
+    principal = await _cached_principal(request, presented)
     if principal is None:
         raise _unauthorized(request, "The API key is unknown, revoked or malformed. Check it or ask for a new one.")
     request.state.key_id = principal.key_id
@@ -361,7 +382,9 @@ def _write_context(
     ] = None,
 ) -> WriteContext:
     if idempotency_key is not None:
-        stored = get_idempotent(session, principal.tenant_id, idempotency_key)
+        lookup: Session
+        with request.app.state.sessionmaker() as lookup:  # a short session: see _authenticate
+            stored = get_idempotent(lookup, principal.tenant_id, idempotency_key)
         if stored is not None:
             if stored.request_sha256 != digest:
                 raise HTTPException(

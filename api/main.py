@@ -48,10 +48,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_startup:
             init_db(engine)
         yield
-        for name in ("registry", "decision_store"):
-            owned = getattr(app.state, name, None)
-            if owned is not None:
-                owned.engine.dispose()
         engine.dispose()
 
     app = FastAPI(

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from api.deps import AdminDep, AuditedWriteDep, PrincipalDep, StoreDep
 from api.errors import PROBLEM_RESPONSES, problem_doc
+from api.routing import TransactionalRoute
 from greenfin.store._access import ROLES, Role, issue_key, revoke_key
 from greenfin.store._models_audit import AuditEntry
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["access"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, prefix="/v1", tags=["access"], responses=PROBLEM_RESPONSES)
 
 
 class PrincipalPublic(BaseModel):

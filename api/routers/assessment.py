@@ -15,11 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import FinanceOfficeDep
 from api.errors import PROBLEM_RESPONSES
 from api.routers._common import finite_row
+from api.routing import TransactionalRoute
 from greenfin.assessment import load_rulebook, score_banks
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/assessment", tags=["assessment"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=TransactionalRoute, prefix="/v1/assessment", tags=["assessment"], responses=PROBLEM_RESPONSES
+)
 
 RulebookId = Literal["chongqing-2023", "jiangxi-evr", "pboc-2018", "pboc-2021"]
 Money = Annotated[float, Field(ge=0.0, le=1e16, allow_inf_nan=False)]

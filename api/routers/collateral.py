@@ -6,20 +6,20 @@ bank's right answers 404, exactly like a missing one.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import threading
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import polars as pl
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import AuditedWriteDep, BankDep, StoreDep, WriteDep, require_owner
 from api.errors import PROBLEM_RESPONSES, problem_doc
 from api.routers._common import finite_row, model_from_columns
+from api.routing import TransactionalRoute
 from greenfin.collateral import RIGHTS_COLUMNS, assess_right
 from greenfin.money import fen_to_yuan, yuan_to_fen
 from greenfin.store import PledgeRegistry
@@ -28,7 +28,7 @@ from greenfin.store._models_collateral import Right
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["collateral"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, prefix="/v1", tags=["collateral"], responses=PROBLEM_RESPONSES)
 _NOT_FOUND = problem_doc(404, "No such right for this tenant.")
 _CONFLICT = problem_doc(409, "Conflicts with the registry (e.g. the right already has an active pledge).")
 
@@ -181,21 +181,13 @@ class PledgePublic(BaseModel):
     release_reason: str | None = Field(description="Why released.")
 
 
-_REGISTRY_LOCK = threading.Lock()
+def _registry(session: Session, principal: Principal) -> PledgeRegistry:
+    """The pledge registry inside the request's transaction, recording ``principal`` as its audit actor.
 
-
-def _registry(request: Request, principal: Principal) -> PledgeRegistry:
-    """The app's pledge registry, recording ``principal`` as the actor of its audit entries."""
-    with _REGISTRY_LOCK:
-        base: PledgeRegistry | None = getattr(request.app.state, "registry", None)
-        if base is None:
-            # Its own engine and pool: a request holds one connection of the app's pool for its session and
-            # one of the registry's for the call, so the two pools can never wait on each other.
-            url = request.app.state.engine.url.render_as_string(hide_password=False)
-            base = request.app.state.registry = PledgeRegistry(url)
-    registry = copy.copy(base)  # shares the engine and session factory; only the audit actor differs
-    registry.actor = actor_of(principal)
-    return registry
+    The registry's change, its own audit entry and the API's rows (audit entry, owner, idempotency record)
+    commit together when the route returns, or not at all.
+    """
+    return PledgeRegistry.in_session(session, actor=actor_of(principal))
 
 
 def _pledge_row(registry: PledgeRegistry, right_id: str, pledge_id: int) -> PledgePublic:
@@ -204,9 +196,9 @@ def _pledge_row(registry: PledgeRegistry, right_id: str, pledge_id: int) -> Pled
 
 
 @router.post("/rights", operation_id="register_right", response_model=RightPublic, status_code=201, responses=_CONFLICT)
-def register_right(req: RightRegistration, request: Request, bank: BankDep, w: WriteDep) -> RightPublic:
+def register_right(req: RightRegistration, bank: BankDep, w: WriteDep) -> RightPublic:
     """Register a right in the pledge registry; the caller's bank owns it from then on."""
-    _registry(request, bank).add_right(**req.model_dump())
+    _registry(w.session, bank).add_right(**req.model_dump())
     return w.created(
         RightPublic(**req.model_dump(exclude={"owner_name"})),
         action="right.register",
@@ -238,10 +230,10 @@ def get_right(right_id: RightId, bank: BankDep, session: StoreDep) -> RightPubli
     response_model=list[PledgePublic],
     responses=_NOT_FOUND,
 )
-def list_pledges(right_id: RightId, request: Request, bank: BankDep, session: StoreDep) -> list[PledgePublic]:
+def list_pledges(right_id: RightId, bank: BankDep, session: StoreDep) -> list[PledgePublic]:
     """Pledges of one of the caller's rights, oldest first (released ones included)."""
     require_owner(session, bank, "right", right_id)
-    return [PledgePublic.model_validate(r) for r in _registry(request, bank).pledges(right_id=right_id).to_dicts()]
+    return [PledgePublic.model_validate(r) for r in _registry(session, bank).pledges(right_id=right_id).to_dicts()]
 
 
 @router.post(
@@ -251,10 +243,10 @@ def list_pledges(right_id: RightId, request: Request, bank: BankDep, session: St
     status_code=201,
     responses=_NOT_FOUND | _CONFLICT,
 )
-def pledge_right(right_id: RightId, req: PledgeRequest, request: Request, bank: BankDep, w: WriteDep) -> PledgePublic:
+def pledge_right(right_id: RightId, req: PledgeRequest, bank: BankDep, w: WriteDep) -> PledgePublic:
     """Pledge one of the caller's rights; 409 if it already has an active pledge (one right, one loan)."""
     require_owner(w.session, bank, "right", right_id)
-    pledge_id = _registry(request, bank).pledge(right_id, **req.model_dump())
+    pledge_id = _registry(w.session, bank).pledge(right_id, **req.model_dump())
     stored_cny = float(fen_to_yuan(yuan_to_fen(np.array([req.amount_cny])))[0])  # as the registry stores it
     pledge = PledgePublic(
         pledge_id=pledge_id,
@@ -282,12 +274,10 @@ def pledge_right(right_id: RightId, req: PledgeRequest, request: Request, bank: 
     response_model=PledgePublic,
     responses=_NOT_FOUND | _CONFLICT,
 )
-def release_pledge(
-    right_id: RightId, req: ReleaseRequest, request: Request, bank: BankDep, w: AuditedWriteDep
-) -> PledgePublic:
+def release_pledge(right_id: RightId, req: ReleaseRequest, bank: BankDep, w: AuditedWriteDep) -> PledgePublic:
     """Release the active pledge of one of the caller's rights; 409 if it has none."""
     require_owner(w.session, bank, "right", right_id)
-    registry = _registry(request, bank)
+    registry = _registry(w.session, bank)
     pledge_id = registry.release(right_id, on=req.on, reason=req.reason)
     w.audit(action="pledge.release", resource_type="pledge", resource_id=str(pledge_id))
     return _pledge_row(registry, right_id, pledge_id)

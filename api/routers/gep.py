@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import PrincipalDep
 from api.errors import PROBLEM_RESPONSES
 from api.routers._common import finite_row
+from api.routing import TransactionalRoute
 from greenfin.gep import account_region
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/gep", tags=["gep"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, prefix="/v1/gep", tags=["gep"], responses=PROBLEM_RESPONSES)
 
 RuleSetId = Literal["jiangxi-db36-1402-2021", "national-2022", "rcees-classic"]
 

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 import greenfin
 from api.db import database_ready
 from api.errors import Problem, problem_response
+from api.routing import TransactionalRoute
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=TransactionalRoute, tags=["health"])
 
 
 class HealthPublic(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import InsurerDep
 from api.errors import PROBLEM_RESPONSES
 from api.routers._common import finite
+from api.routing import TransactionalRoute
 from greenfin.insurance import (
     Binomial,
     DiscreteSeverity,
@@ -26,7 +27,9 @@ from greenfin.insurance import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/insurance", tags=["insurance"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=TransactionalRoute, prefix="/v1/insurance", tags=["insurance"], responses=PROBLEM_RESPONSES
+)
 
 Frequency = Annotated[Poisson | NegativeBinomial | Binomial, Field(discriminator="kind")]
 Severity = Annotated[

@@ -7,23 +7,23 @@ in the append-only decision store under the caller's tenant; a bank lists only i
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import BankDep, WriteDep
+from api.deps import BankDep, StoreDep, WriteDep
 from api.errors import PROBLEM_RESPONSES
 from api.routers._common import finite_row, model_from_columns
+from api.routing import TransactionalRoute
 from greenfin.lending import APPLICATION_COLUMNS, decide
 from greenfin.store import DecisionStore
 from greenfin.store._access import actor_of
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/lending", tags=["lending"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, prefix="/v1/lending", tags=["lending"], responses=PROBLEM_RESPONSES)
 
 if TYPE_CHECKING:
     ApplicationIn = BaseModel
@@ -83,26 +83,14 @@ class SavedDecision(BaseModel):
     recorded_at: dt.datetime = Field(description="When it was saved.")
 
 
-_STORE_LOCK = threading.Lock()
-
-
-def _decision_store(request: Request) -> DecisionStore:
-    """The app's decision store (its own engine, like the pledge registry), created on first use."""
-    with _STORE_LOCK:
-        store: DecisionStore | None = getattr(request.app.state, "decision_store", None)
-        if store is None:
-            url = request.app.state.engine.url.render_as_string(hide_password=False)
-            store = request.app.state.decision_store = DecisionStore(url)
-    return store
-
-
 @router.post("/decisions", operation_id="decide_application", response_model=DecisionPublic, status_code=201)
-def decide_application(req: DecisionRequest, request: Request, bank: BankDep, w: WriteDep) -> DecisionPublic:
+def decide_application(req: DecisionRequest, bank: BankDep, w: WriteDep) -> DecisionPublic:
     """Underwrite one application and save the decision under the caller's bank."""
     frame = pl.DataFrame([req.application.model_dump()])
     table = decide(frame, as_of=req.as_of, product=req.product_id, source="request body.application")
     meta = {"via": "api", "request_id": w.request_id, "product_id": req.product_id}
-    _decision_store(request).save(table, meta=meta, tenant_id=bank.tenant_id, actor=actor_of(bank))
+    # in the request's transaction: the decisions, their audit entry and the API's rows commit together
+    DecisionStore.in_session(w.session).save(table, meta=meta, tenant_id=bank.tenant_id, actor=actor_of(bank))
     row = table.row(0, named=True)
     record: dict[str, Any] = {k: (str(v) if isinstance(v, dt.date) else v) for k, v in finite_row(row).items()}
     core = {k: record.get(k) for k in DecisionPublic.model_fields if k != "record"}
@@ -117,12 +105,12 @@ def decide_application(req: DecisionRequest, request: Request, bank: BankDep, w:
 
 @router.get("/decisions", operation_id="list_decisions", response_model=list[SavedDecision])
 def list_decisions(
-    request: Request,
+    session: StoreDep,
     bank: BankDep,
     application_id: Annotated[str | None, Query(max_length=64, description="Only this application.")] = None,
 ) -> list[SavedDecision]:
     """The caller's bank's saved decisions, oldest first."""
-    saved = _decision_store(request).list(application_id=application_id, tenant_id=bank.tenant_id)
+    saved = DecisionStore.in_session(session).list(application_id=application_id, tenant_id=bank.tenant_id)
     fields = set(SavedDecision.model_fields)
     return [
         SavedDecision.model_validate({k: v for k, v in finite_row(r).items() if k in fields}) for r in saved.to_dicts()

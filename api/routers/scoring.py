@@ -21,13 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import BankDep, StoreDep, WriteDep
 from api.errors import PROBLEM_RESPONSES, problem_doc
 from api.routers._common import finite
+from api.routing import TransactionalRoute
 from greenfin.errors import DataError
 from greenfin.scoring import load_model, score_frame
 from greenfin.store._access import get_model_files, save_model_files
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/scoring", tags=["scoring"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, prefix="/v1/scoring", tags=["scoring"], responses=PROBLEM_RESPONSES)
 
 _ARTEFACT_FILES = ("manifest.json", "model.json", "booster.txt", "model_card.md")
 _CACHE_SIZE = 64

@@ -9,11 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import BankDep
 from api.errors import PROBLEM_RESPONSES
 from api.routers._common import finite_row
+from api.routing import TransactionalRoute
 from greenfin.securitization import PoolAssumptions, PoolLine, project_pool
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/securitization", tags=["securitization"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=TransactionalRoute, prefix="/v1/securitization", tags=["securitization"], responses=PROBLEM_RESPONSES
+)
 
 
 class PoolProjectionRequest(BaseModel):

@@ -19,6 +19,7 @@ from greenfin.store._engine import init_db, session_factory
 from greenfin.store._models_audit import AuditEntry
 from greenfin.store._models_collateral import utcnow
 from greenfin.store._models_lending import LendingDecision
+from greenfin.store._unit import UnitOfWork
 
 __all__ = ["DecisionStore"]
 
@@ -36,7 +37,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class DecisionStore:
+class DecisionStore(UnitOfWork):
     """Append-only store of underwriting decisions, each with its full record.
 
     Parameters
@@ -128,7 +129,7 @@ class DecisionStore:
                 }
             )
         try:
-            with self._sessions.begin() as session:
+            with self._tx() as session:
                 if rows:
                     session.execute(insert(LendingDecision), rows)
                 session.add(
@@ -169,7 +170,7 @@ class DecisionStore:
             stmt = stmt.where(LendingDecision.application_id == application_id)
         if tenant_id is not None:
             stmt = stmt.where(LendingDecision.tenant_id == tenant_id)
-        with self._sessions() as session:
+        with self._tx() as session:
             items = session.scalars(stmt).all()
         cols = (
             "decision_id", "tenant_id", "application_id", "borrower_id", "product_id", "as_of", "outcome",

@@ -100,11 +100,18 @@ def make_engine(url: str | None = None) -> Engine:
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
+        file_backed = bool(parsed.database) and parsed.database != ":memory:"
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            if file_backed:
+                # Write-ahead log: a committing writer does not wait for readers, so a transaction waiting
+                # to write (holding a read lock) cannot deadlock the one committing before it; the server
+                # runs many short write transactions at once.
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
     return engine

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -19,6 +18,7 @@ from greenfin.money import fen_to_yuan, yuan_to_fen
 from greenfin.store._engine import init_db, session_factory
 from greenfin.store._models_audit import AuditEntry
 from greenfin.store._models_collateral import ACTIVE, RELEASED, Pledge, Revaluation, Right, utcnow
+from greenfin.store._unit import UnitOfWork
 
 __all__ = ["BLOCKING_ENCUMBRANCES", "REGISTRY_KINDS", "PledgeRegistry"]
 
@@ -29,10 +29,12 @@ BLOCKING_ENCUMBRANCES: Final[tuple[str, ...]] = ("seizure", "prior_security")
 """Encumbrance kinds that forbid a new pledge: judicial seizure (查封) and a prior security interest."""
 
 
-class PledgeRegistry:
+class PledgeRegistry(UnitOfWork):
     """Register rights, pledge and release them, and keep revaluations, with every change in the audit log.
 
-    Each method runs in its own session and transaction, so one registry object may be shared by threads.
+    Each method runs in its own session and transaction, so one registry object may be shared by threads;
+    ``PledgeRegistry.in_session(session, actor=...)`` runs them in a caller's transaction instead (see
+    :class:`~greenfin.store._unit.UnitOfWork`).
     The database itself refuses a second ACTIVE pledge on a right (partial unique index), so concurrent
     requests cannot double-pledge; the loser gets a :class:`~greenfin.errors.ConflictError`.
 
@@ -62,11 +64,6 @@ class PledgeRegistry:
         self.engine = init_db(url)
         self.actor = actor
         self._sessions = session_factory(self.engine)
-
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
 
     def _audit(self, session: Session, action: str, entity: str, entity_id: str, detail: Mapping[str, Any]) -> None:
         session.add(
