@@ -13,7 +13,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +22,7 @@ from api.errors import PROBLEM_RESPONSES, problem_doc
 from api.routers._common import finite
 from api.routing import TransactionalRoute
 from greenfin.errors import DataError
-from greenfin.scoring import load_model, score_frame
+from greenfin.scoring import load_model, score_record
 from greenfin.store._access import get_model_files, save_model_files
 
 __all__ = ["router"]
@@ -161,7 +160,7 @@ def score_borrower(
 ) -> ScorePublic:
     """Score one borrower with one of the caller's stored models: PD, points, grade and reasons."""
     model = _model(request, bank.tenant_id, model_id, session)
-    row = score_frame(model, pl.DataFrame([req.features])).row(0, named=True)
+    row = score_record(model, req.features)
     reasons = tuple(
         Reason(
             feature=row[f"reason_{k}_feature"],
