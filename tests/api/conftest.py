@@ -29,6 +29,7 @@ class Keys:
 
 
 def _make_client(url: str, **overrides: object) -> tuple[FastAPI, TestClient]:
+    overrides.setdefault("gc_freeze_on_startup", False)  # many apps start in the test process
     settings = Settings(database_url=url, **overrides)  # type: ignore[arg-type]
     app = create_app(settings)
     return app, TestClient(app, raise_server_exceptions=False)

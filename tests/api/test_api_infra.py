@@ -244,3 +244,16 @@ def test_repeated_query_parameter_is_refused(client: TestClient, keys) -> None:
     response = client.get("/v1/audit?limit=1&limit=1000", headers=keys.auth(keys.admin))
     body = _is_problem(response, 422)
     assert "limit" in body["detail"]
+
+
+def test_startup_freezes_long_lived_objects_out_of_the_collector(make_client, sqlite_url: str) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    _app, client = make_client(sqlite_url, gc_freeze_on_startup=True)
+    try:
+        with client:
+            assert gc.get_freeze_count() > before
+            assert client.get("/health").status_code == 200
+    finally:
+        gc.unfreeze()  # give the test process its collector back
