@@ -12,7 +12,8 @@ a bank key, uploads a scorecard fitted on the bundled county borrowers, then for
 Routes: single-borrower scoring (``score_borrower``) and single-right valuation (``value_right``).
 Load comes from one asyncio process writing prepared HTTP/1.1 requests on keep-alive connections (a few
 microseconds of client CPU per request, so on this 2-core machine the client does not starve the server;
-httpx would cost about as much CPU per request as the route itself). Every loop is bounded in count and time and the server is stopped at the end. Nothing asserts on time.
+httpx would cost about as much CPU per request as the route itself). Every loop is bounded in count and
+time and the server is stopped at the end. Nothing asserts on time.
 
     python -m benchmarks.api [--rate 200] [--seconds 30] [--sat-seconds 10] [--workers 16] [--server-workers 1]
                              [--routes score_borrower value_right]
