@@ -99,7 +99,6 @@ def make_engine(url: str | None = None) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-
         file_backed = bool(parsed.database) and parsed.database != ":memory:"
 
         @event.listens_for(engine, "connect")
