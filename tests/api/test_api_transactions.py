@@ -7,8 +7,10 @@ Run on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.test_api_collateral import PLEDGE, REGISTRATION
@@ -54,3 +56,32 @@ def test_failed_audit_undoes_the_decision(db_client, monkeypatch: pytest.MonkeyP
     assert client.get("/v1/lending/decisions", headers=auth).json() == []
     assert client.post("/v1/lending/decisions", json=body, headers=auth).status_code == 201
     assert len(client.get("/v1/lending/decisions", headers=auth).json()) == 1
+
+
+def test_concurrent_retries_with_one_idempotency_key_save_one_decision(
+    database_url: str, make_client, issue_keys
+) -> None:
+    # A client that times out and retries sends the same key again while the first request still runs: one
+    # decision is saved; every other answer is the stored replay (201) or a 409 asking to retry for it.
+    app, client = make_client(database_url, rate_limit_burst=1_000, rate_limit_per_second=1_000.0)
+    body = {"application": _application(), "as_of": "2026-06-30"}
+    with client:
+        keys = issue_keys(app)
+        headers = {**keys.auth(keys.bank_a), "Idempotency-Key": "retry-1"}
+
+        async def run() -> list[httpx.Response]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=120) as http:
+                sends = [http.post("/v1/lending/decisions", json=body, headers=headers) for _ in range(8)]
+                return list(await asyncio.gather(*sends))
+
+        responses = asyncio.run(run())
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) <= {201, 409}, statuses
+        assert 201 in statuses
+        created = {r.json()["application_id"] for r in responses if r.status_code == 201}
+        assert len(created) == 1
+        assert len(client.get("/v1/lending/decisions", headers=keys.auth(keys.bank_a)).json()) == 1
+        replay = client.post("/v1/lending/decisions", json=body, headers=headers)
+        assert replay.status_code == 201
+        assert replay.json() == next(r.json() for r in responses if r.status_code == 201)
