@@ -33,7 +33,7 @@ from greenfin.collateral._valuation import (
     value_columns,
     value_frame,
 )
-from greenfin.errors import SpecError, param_error
+from greenfin.errors import DataError, SpecError, param_error
 
 __all__ = [
     "ASSESSMENT_SCHEMA",
@@ -401,8 +401,9 @@ def assess_right(
 
     For single requests (one API call, one loan officer's question): the same checks, kernels and messages
     as :func:`assess_collateral` on a one-row table, at a fraction of the cost, because no polars query
-    runs. Marks to market need a price table, so a right valued on a price series (a carbon allowance
-    without ``unit_price_cny``) is refused with the same message as the table path without prices.
+    runs. It takes no price history: a right valued on a price series (a carbon allowance, or a sink right
+    naming a ``price_series``) needs its price in ``unit_price_cny``, and the price haircut comes from the
+    stated or default volatility.
 
     Parameters
     ----------
@@ -439,6 +440,18 @@ def assess_right(
     """
     _check_on_refusal(on_refusal, "assess_right")
     record = validate_right_record(right, source=source)
+    on_series = record["right_type"] == "carbon_allowance" or (
+        record["right_type"] == "carbon_sink_income" and record["price_series"] is not None
+    )
+    if on_series and record["unit_price_cny"] is None:
+        raise DataError(
+            f"a {record['right_type']} valued on a price series needs unit_price_cny here: one right is "
+            "valued without a price history. Give the last close (CNY per tCO2e) in unit_price_cny, or "
+            "value it with assess_collateral(rights, prices=...) on a price table.",
+            source=source,
+            column="unit_price_cny",
+            row=1,
+        )
     out = _assess(RecordColumns([record]), as_of, None, on_refusal)
     has_loan = bool(out.has_loan[0])
     method = int(out.valued.method[0])

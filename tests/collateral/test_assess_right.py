@@ -97,7 +97,6 @@ GOOD = {
         {"unit_price_cny": None},  # a column the type needs, left empty
         {"unit_price_cny": "0.15"},  # a number sent as text: cast like the table path does
         {"right_type": "forest_right", "area_ha": 3.0, "stand_age_years": 12.0, "species_group": "杉木"},
-        {"right_type": "carbon_allowance", "allowance_tco2e": 100.0, "unit_price_cny": None},  # no price table
         {"registry": "bank_ledger"},
         {"insured": "yes"},
         {"right_id": None},
@@ -148,3 +147,12 @@ def test_tenor_past_term_is_refused_with_the_numbers() -> None:
 def test_on_refusal_must_be_raise_or_flag() -> None:
     with pytest.raises(SpecError, match="on_refusal"):
         assess_right(GOOD, as_of=AS_OF, on_refusal="keep")  # type: ignore[arg-type]
+
+
+def test_right_on_a_price_series_needs_its_price_without_a_table() -> None:
+    allowance = {**GOOD, "right_type": "carbon_allowance", "allowance_tco2e": 100.0, "unit_price_cny": None}
+    with pytest.raises(DataError, match=r"request, column unit_price_cny, row 1: a carbon_allowance .* needs"):
+        assess_right(allowance, as_of=AS_OF, source="request")
+    priced = assess_right({**allowance, "unit_price_cny": 80.0}, as_of=AS_OF)
+    assert priced["value_cny"] == _table_row({**allowance, "unit_price_cny": 80.0}, as_of=AS_OF)["value_cny"]
+    assert priced["method"] == "mark_to_market"
