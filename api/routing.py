@@ -6,6 +6,10 @@ pooled connection (and, on SQLite, the write lock) while it waits for a free thr
 thread may be waiting for a connection or for that lock, and the two pools deadlock until the pool times
 out. So the transaction ends where the route ran: committed when the route returns, rolled back if it
 raises, in the same thread, before FastAPI sees the result. The session dependency then only closes it.
+
+A response that then fails FastAPI's own response validation (a server bug, answered 500) therefore does
+not undo a committed write; the write and its audit entry stay consistent, and a retry with the same
+Idempotency-Key replays the stored response.
 """
 
 from __future__ import annotations
