@@ -67,3 +67,46 @@ def test_evaluation_date_restored() -> None:
     with evaluation_date(dt.date(2025, 5, 6)):
         assert from_ql_date(ql.Settings.instance().evaluationDate) == dt.date(2025, 5, 6)
     assert ql.Settings.instance().evaluationDate == before
+
+
+# 国务院办公厅关于2026年部分节假日安排的通知 (State Council General Office, 4 November 2025, as carried by
+# Xinhua, e.g. politics.gmw.cn/2025-11/04/content_38391083.htm): every holiday range and every make-up
+# working day (调休上班) of the notice, to the day. The interbank market is closed on the weekdays of each
+# range and open on the make-up Saturdays and Sundays.
+NOTICE_2026_HOLIDAYS = (
+    (dt.date(2026, 1, 1), dt.date(2026, 1, 3)),  # 元旦
+    (dt.date(2026, 2, 15), dt.date(2026, 2, 23)),  # 春节
+    (dt.date(2026, 4, 4), dt.date(2026, 4, 6)),  # 清明节
+    (dt.date(2026, 5, 1), dt.date(2026, 5, 5)),  # 劳动节
+    (dt.date(2026, 6, 19), dt.date(2026, 6, 21)),  # 端午节
+    (dt.date(2026, 9, 25), dt.date(2026, 9, 27)),  # 中秋节
+    (dt.date(2026, 10, 1), dt.date(2026, 10, 7)),  # 国庆节
+)
+NOTICE_2026_WORKING_WEEKENDS = (
+    dt.date(2026, 1, 4),
+    dt.date(2026, 2, 14),
+    dt.date(2026, 2, 28),
+    dt.date(2026, 5, 9),
+    dt.date(2026, 9, 20),
+    dt.date(2026, 10, 10),
+)
+
+
+@pytest.mark.reference
+def test_2026_matches_the_state_council_notice() -> None:
+    ib = get_calendar("CN-IB")
+    in_notice: set[dt.date] = set()
+    for first, last in NOTICE_2026_HOLIDAYS:
+        day = first
+        while day <= last:
+            in_notice.add(day)
+            assert not ib.is_business_day(day), day
+            day += dt.timedelta(days=1)
+    for day in NOTICE_2026_WORKING_WEEKENDS:
+        assert day.weekday() >= 5
+        assert ib.is_business_day(day), day
+    day = dt.date(2026, 1, 1)
+    while day.year == 2026:  # every other day: weekdays open, weekends closed
+        if day not in in_notice and day not in NOTICE_2026_WORKING_WEEKENDS:
+            assert ib.is_business_day(day) == (day.weekday() < 5), day
+        day += dt.timedelta(days=1)
