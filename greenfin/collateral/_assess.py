@@ -11,15 +11,15 @@ import numpy as np
 import polars as pl
 
 from greenfin._typing import BoolArray, FloatArray
-from greenfin.collateral._columns import Columns, FrameColumns, RecordColumns
+from greenfin.collateral._columns import Columns, FrameColumns, RecordColumns, codes
 from greenfin.collateral._params import fval, table
 from greenfin.collateral._prices import drawdown_quantile, validate_prices, volatility_drawdown
 from greenfin.collateral._rights import (
     REGISTRIES,
     RIGHT_TYPES,
     TYPE_CODE,
-    codes,
     refusal_codes,
+    refusal_text,
     refusal_texts,
     validate_right_record,
     validate_rights,
@@ -167,16 +167,13 @@ def _per_type(key: str, types: np.ndarray) -> FloatArray:
     return np.asarray(_type_table(key)[types], dtype=np.float64)
 
 
-_CLASSES: Final[tuple[str, ...]] = POLICY_CLASSES
-
-
 def _policy_caps(types: np.ndarray, policy_class: np.ndarray, tier: np.ndarray) -> tuple[FloatArray, FloatArray]:
     """Policy cap and hard cap per right from codes: type, stand policy class (-1 none), tier (0/1)."""
     tiers = ("normal", "exchange")
     by_type = np.array(
         [[fval("policy_caps", f"{t}.{lv}") if t != "forest_right" else 1.0 for lv in tiers] for t in RIGHT_TYPES]
     )
-    forest = np.array([[fval("policy_caps", f"forest_right.{c}.{lv}") for lv in tiers] for c in _CLASSES])
+    forest = np.array([[fval("policy_caps", f"forest_right.{c}.{lv}") for lv in tiers] for c in POLICY_CLASSES])
     caps = by_type[types, tier]
     is_forest = (types == TYPE_CODE["forest_right"]) & (policy_class >= 0)
     caps[is_forest] = forest[policy_class[is_forest], tier[is_forest]]
@@ -204,17 +201,17 @@ def _assess(cols: Columns, as_of: dt.date, prices: pl.DataFrame | None, on_refus
     """The assessment of validated rights (shared by the table and the single-right entry points)."""
     valued = value_columns(cols, as_of, prices)
     remaining = valued.remaining_years
-    refusal = refusal_codes(cols, remaining)
+    types = valued.types
+    refusal = refusal_codes(cols, types, remaining)
     refused = refusal >= 0
     if on_refusal == "raise" and refused.any():
         i = int(np.flatnonzero(refused)[0])
-        only = np.where(np.arange(cols.height) == i, refusal, -1)
+        tenor = float(np.nan_to_num(cols.num("loan_tenor_years")[i]))
         raise SpecError(
             f"Right {cols.value('right_id', i)!r} ({cols.value('right_type', i)}) is refused:"
-            f" {refusal_texts(cols, only, remaining)[i]}"
+            f" {refusal_text(cols, i, int(refusal[i]), tenor, float(remaining[i]))}"
             f" ({int(refused.sum())} refused right(s) in all; pass on_refusal='flag' to list them all.)"
         )
-    types = cols.code("right_type", TYPE_CODE)
     insured = cols.flag("insured")
     horizon = _per_type("liquidation_horizon_days", types)
     stated_vol = cols.num("price_volatility_per_year")

@@ -17,10 +17,32 @@ import polars as pl
 
 from greenfin._typing import BoolArray, FloatArray
 
-__all__ = ["Columns", "FrameColumns", "RecordColumns"]
+__all__ = ["Columns", "FrameColumns", "RecordColumns", "codes"]
 
 SMALL = 64
 """Up to this many rows a string column is coded by a dict lookup rather than a polars query."""
+
+
+def codes(series: pl.Series, names: Mapping[str, int]) -> np.ndarray:
+    """Integer codes of a string column (-1 for null or unknown): a dict lookup for a few rows, else polars.
+
+    Parameters
+    ----------
+    series : polars.Series
+        Strings.
+    names : Mapping
+        Code of each name.
+
+    Returns
+    -------
+    numpy.ndarray
+        int16 codes.
+    """
+    if series.len() <= SMALL:  # a few rows (one API request): a dict lookup beats building a polars query
+        values = series.cast(pl.String).to_list()
+        return np.fromiter((names.get(v, -1) if v is not None else -1 for v in values), dtype=np.int16)
+    out = series.replace_strict(dict(names), default=-1, return_dtype=pl.Int16).fill_null(-1)
+    return np.asarray(out.to_numpy(), dtype=np.int16)
 
 
 class Columns(Protocol):
@@ -85,12 +107,7 @@ class FrameColumns:
     def code(self, name: str, names: Mapping[str, int], fill: str | None = None) -> np.ndarray:
         """Integer codes of a text column (``fill`` replaces missing; -1 for missing or unknown)."""
         series = self.frame[name].cast(pl.String)
-        if fill is not None:
-            series = series.fill_null(fill)
-        if series.len() <= SMALL:
-            return np.fromiter((names.get(v, -1) if v is not None else -1 for v in series.to_list()), dtype=np.int16)
-        out = series.replace_strict(dict(names), default=-1, return_dtype=pl.Int16).fill_null(-1)
-        return np.asarray(out.to_numpy(), dtype=np.int16)
+        return codes(series if fill is None else series.fill_null(fill), names)
 
     def labels(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
         """Codes of a text column against its own sorted distinct values (-1 where missing)."""

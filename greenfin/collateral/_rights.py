@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -24,8 +23,8 @@ __all__ = [
     "RIGHT_TYPES",
     "SPECIES",
     "refusal_codes",
+    "refusal_text",
     "refusal_texts",
-    "remaining_term_years",
     "validate_right_record",
     "validate_rights",
 ]
@@ -192,62 +191,19 @@ def validate_rights(rights: pl.DataFrame, *, source: str = "rights table") -> pl
     return frame
 
 
-def codes(series: pl.Series, names: dict[str, int]) -> np.ndarray:
-    """Integer codes of a string column (-1 for null or unknown), computed in polars.
-
-    Parameters
-    ----------
-    series : polars.Series
-        Strings.
-    names : dict
-        Code of each name.
-
-    Returns
-    -------
-    numpy.ndarray
-        int16 codes.
-    """
-    if series.len() <= _SMALL:  # a few rows (one API request): a dict lookup beats building a polars query
-        values = series.cast(pl.String).to_list()
-        return np.fromiter((names.get(v, -1) if v is not None else -1 for v in values), dtype=np.int16)
-    out = series.replace_strict(names, default=-1, return_dtype=pl.Int16).fill_null(-1)
-    return np.asarray(out.to_numpy(), dtype=np.int16)
-
-
-_SMALL = 64
-
-
-def remaining_term_years(term_end: pl.Series, as_of: dt.date) -> FloatArray:
-    """Years from ``as_of`` to each ``term_end`` (ACT/365.25; negative when expired).
-
-    Parameters
-    ----------
-    term_end : polars.Series
-        Expiry dates.
-    as_of : datetime.date
-        Valuation date.
-
-    Returns
-    -------
-    numpy.ndarray
-        Remaining term in years.
-    """
-    ends = term_end.cast(pl.Date).to_numpy().astype("datetime64[D]")
-    days = (ends - np.datetime64(as_of, "D")).astype(np.float64)
-    return np.asarray(days / DAYS_PER_YEAR, dtype=np.float64)
-
-
 REFUSALS: Final[tuple[str, ...]] = ("expired", "tenor_past_term", "public_benefit_forest")
 """Why a right cannot secure a loan, in the order of their integer codes (checked in this order)."""
 
 
-def refusal_codes(cols: Columns, remaining: FloatArray) -> np.ndarray:
+def refusal_codes(cols: Columns, types: np.ndarray, remaining: FloatArray) -> np.ndarray:
     """Index into :data:`REFUSALS` of each refused right, -1 where the right is accepted.
 
     Parameters
     ----------
     cols : Columns
         Validated rights.
+    types : numpy.ndarray
+        Right-type codes (index into ``RIGHT_TYPES``).
     remaining : numpy.ndarray
         Remaining term in years (negative when expired).
 
@@ -257,9 +213,7 @@ def refusal_codes(cols: Columns, remaining: FloatArray) -> np.ndarray:
         int8 codes.
     """
     tenor = np.nan_to_num(cols.num("loan_tenor_years"))
-    public = (cols.code("forest_category", {"public_welfare": 1}) == 1) & (
-        cols.code("right_type", TYPE_CODE) == TYPE_CODE["forest_right"]
-    )
+    public = (cols.code("forest_category", {"public_welfare": 1}) == 1) & (types == TYPE_CODE["forest_right"])
     return np.select([remaining <= 0.0, tenor > remaining, public], [0, 1, 2], -1).astype(np.int8)
 
 
@@ -286,17 +240,40 @@ def refusal_texts(cols: Columns, reason: np.ndarray, remaining: FloatArray) -> n
         return out
     tenor = np.nan_to_num(cols.num("loan_tenor_years"))
     for i in refused.tolist():
-        end = cols.value("term_end", i)
-        if reason[i] == 0:
-            out[i] = f"expired: the right ended on {end}; an expired right cannot be pledged."
-        elif reason[i] == 1:
-            out[i] = (
-                f"tenor {round(float(tenor[i]), 2)} years is past the right's remaining term"
-                f" {round(float(remaining[i]), 2)} years (ends {end}); shorten the loan to end by then."
-            )
-        else:
-            out[i] = "public-benefit forest (公益林) is normally excluded from forest-right mortgage."
+        out[i] = refusal_text(cols, i, int(reason[i]), float(tenor[i]), float(remaining[i]))
     return out
+
+
+def refusal_text(cols: Columns, row: int, reason: int, tenor: float, remaining: float) -> str:
+    """The message of one refused right.
+
+    Parameters
+    ----------
+    cols : Columns
+        Validated rights.
+    row : int
+        The right's row.
+    reason : int
+        Its code (index into :data:`REFUSALS`).
+    tenor : float
+        Requested tenor in years (0 when none).
+    remaining : float
+        Remaining term in years.
+
+    Returns
+    -------
+    str
+        Why the right is refused and what to do.
+    """
+    end = cols.value("term_end", row)
+    if reason == 0:
+        return f"expired: the right ended on {end}; an expired right cannot be pledged."
+    if reason == 1:
+        return (
+            f"tenor {round(tenor, 2)} years is past the right's remaining term"
+            f" {round(remaining, 2)} years (ends {end}); shorten the loan to end by then."
+        )
+    return "public-benefit forest (公益林) is normally excluded from forest-right mortgage."
 
 
 def validate_right_record(right: Mapping[str, Any], *, source: str = "right") -> dict[str, Any]:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from greenfin._typing import PathLikeStr
 from greenfin._validation import spec_error_from
 from greenfin.collateral._assess import margin_lines
-from greenfin.collateral._rights import RIGHT_TYPES, TYPE_CODE, codes
+from greenfin.collateral._columns import codes
+from greenfin.collateral._rights import RIGHT_TYPES, TYPE_CODE
 from greenfin.errors import DataError, SpecError
 
 __all__ = ["ScenarioShock", "StressResult", "StressScenario", "list_scenarios", "load_scenario", "stress_collateral"]

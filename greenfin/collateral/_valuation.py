@@ -423,8 +423,9 @@ def _series_prices(
 
 
 class Valued(NamedTuple):
-    """Valuation of each right as arrays: value, method code, stand-class code (-1 none), remaining term."""
+    """Valuation of each right as arrays: type code, value, method code, stand-class code (-1 none), term."""
 
+    types: np.ndarray
     value_cny: FloatArray
     method: np.ndarray
     stand_class: np.ndarray
@@ -498,7 +499,7 @@ def value_columns(cols: Columns, as_of: dt.date, prices: pl.DataFrame | None) ->
         method[m] = _M["seasonal_ticket_npv"]
 
     value = np.where(remaining > 0.0, np.maximum(value, 0.0), 0.0)
-    return Valued(value, method, klass, remaining)
+    return Valued(types, value, method, klass, remaining)
 
 
 def policy_class_codes(stand_class: np.ndarray) -> np.ndarray:
