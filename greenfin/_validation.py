@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -201,19 +202,24 @@ def _first_bad_row(mask: pl.Series) -> int:
     return int(mask.arg_true()[0]) + 1
 
 
+_BOUNDS: tuple[tuple[str, str, Callable[[Any, float], Any]], ...] = (
+    ("gt", ">", operator.le),
+    ("ge", ">=", operator.lt),
+    ("lt", "<", operator.ge),
+    ("le", "<=", operator.gt),
+)
+"""Each numeric bound of a ColumnSpec: field, how it reads, and the comparison that breaks it. The one
+table serves a polars Series, a polars expression and a Python number alike."""
+
+
+def _broken_bounds(value: Any, spec: ColumnSpec) -> list[tuple[Any, str, float]]:
+    """``(value breaks it, op, bound)`` for each bound ``spec`` sets, in the order of :data:`_BOUNDS`."""
+    bounds = ((getattr(spec, field), op, breaks) for field, op, breaks in _BOUNDS)
+    return [(breaks(value, bound), op, bound) for bound, op, breaks in bounds if bound is not None]
+
+
 def _bound_fail(col: pl.Series, spec: ColumnSpec) -> tuple[pl.Series, str] | None:
-    checks: tuple[tuple[float | None, str], ...] = ((spec.gt, ">"), (spec.ge, ">="), (spec.lt, "<"), (spec.le, "<="))
-    for bound, op in checks:
-        if bound is None:
-            continue
-        if op == ">":
-            bad = col <= bound
-        elif op == ">=":
-            bad = col < bound
-        elif op == "<":
-            bad = col >= bound
-        else:
-            bad = col > bound
+    for bad, op, bound in _broken_bounds(col, spec):
         bad = bad.fill_null(False)
         if bad.any():
             return bad, f"{op} {bound}"
@@ -297,14 +303,7 @@ def _failure_exprs(spec: ColumnSpec, dtype: pl.DataType) -> list[pl.Expr]:
     if not spec.nullable:
         checks.append(cast.is_null())
     if spec.kind in ("float", "int"):
-        if spec.gt is not None:
-            checks.append(cast <= spec.gt)
-        if spec.ge is not None:
-            checks.append(cast < spec.ge)
-        if spec.lt is not None:
-            checks.append(cast >= spec.lt)
-        if spec.le is not None:
-            checks.append(cast > spec.le)
+        checks.extend(bad for bad, _op, _bound in _broken_bounds(cast, spec))
     if spec.allowed is not None:
         checks.append(~cast.is_in(list(spec.allowed)) & cast.is_not_null())
     return [c.fill_null(False).any() for c in checks]
@@ -418,13 +417,7 @@ def _record_number(value: Any, spec: ColumnSpec) -> tuple[bool, Any]:
     number: float | int = float(value) if spec.kind == "float" else value
     if isinstance(number, float) and math.isnan(number):
         return spec.nullable, None
-    broken = (
-        (spec.gt is not None and number <= spec.gt)
-        or (spec.ge is not None and number < spec.ge)
-        or (spec.lt is not None and number >= spec.lt)
-        or (spec.le is not None and number > spec.le)
-    )
-    return not broken, number
+    return not any(bad for bad, _op, _bound in _broken_bounds(number, spec)), number
 
 
 def _record_value(value: Any, spec: ColumnSpec) -> tuple[bool, Any]:
