@@ -5,8 +5,9 @@ alias                  what a route gets
 =====================  ===============================================================================
 ``SettingsDep``        the process :class:`~api.settings.Settings`
 ``StoreDep``           a SQLAlchemy session in one transaction: committed when the route returns,
-                       rolled back if it raises (the pledge registry commits its own change in its
-                       own transaction just before; see api/README.md, "Transactions")
+                       rolled back if it raises; the stores run inside it (``in_session``), and a
+                       plain-``def`` route ends it in its own thread (api/routing.py; see
+                       api/README.md, "Transactions")
 ``PrincipalDep``       the authenticated caller (key id, tenant, role), rate-limited per key
 ``BankDep`` etc.       the caller, refused with 403 unless it has that role
 ``AuditedWriteDep``    like ``WriteDep`` without idempotency (responses that must not be stored)
@@ -85,9 +86,10 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 async def _session(request: Request) -> AsyncIterator[Session]:
     """One session per request; it opens a connection only when a route or dependency uses it.
 
-    Most read-only calls (a valuation, a score) never touch it: the caller comes from the key cache.
-    Committing, rolling back and closing a session that did touch the database is blocking I/O, so it
-    runs in the thread pool; a session that did not is closed on the event loop at no cost.
+    Most read-only calls (a valuation, a score) never touch it: the caller comes from the key cache. A
+    plain-``def`` route commits or rolls back in its own thread (api/routing.py), so here the session is
+    usually only closed, on the event loop at no cost; a transaction still open (an ``async`` route) is
+    ended in a thread, which is blocking I/O.
     """
     session: Session = request.app.state.sessionmaker()
     try:
