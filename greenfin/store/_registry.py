@@ -694,7 +694,3 @@ class PledgeRegistry(UnitOfWork):
             "entity_id": pl.String,
         }
         return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()

@@ -58,6 +58,11 @@ class UnitOfWork:
             setattr(store, name, value)
         return store
 
+    def close(self) -> None:
+        """Release the database connections of a store that owns its engine (a bound store's are the caller's)."""
+        if self._bound is None:
+            self.engine.dispose()
+
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         """A session in a transaction: a new one committed on exit, or the bound one (flushed, not committed)."""
