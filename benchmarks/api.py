@@ -132,25 +132,32 @@ class _Connection:
     line, the headers and exactly ``Content-Length`` bytes of body, nothing else.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, host: str, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.host, self.port = host, port
         self.reader = reader
         self.writer = writer
 
     @classmethod
     async def open(cls, host: str, port: int) -> _Connection:
         reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer)
+        return cls(host, port, reader, writer)
 
     async def send(self, request: bytes) -> int:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        if length:
-            await self.reader.readexactly(length)
+        """The response status, or 0 when the connection broke (it is then opened again for the next request)."""
+        try:
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await self.reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            self.close()
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            return 0
         return status
 
     def close(self) -> None:
@@ -192,12 +199,7 @@ async def _fixed_rate(
     late = 0
 
     async def one(i: int, scheduled: float, conn: _Connection) -> None:
-        try:
-            statuses[i] = await conn.send(request)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            statuses[i] = 0
-            conn.close()
-            conn = await _Connection.open(host, port)
+        statuses[i] = await conn.send(request)
         latencies[i] = time.perf_counter() - scheduled
         idle.put_nowait(conn)
 
@@ -249,12 +251,7 @@ async def _saturation(host: str, port: int, request: bytes, workers: int, second
         try:
             while time.perf_counter() < stop and counts["ok"] + counts["errors"] < cap:
                 t0 = time.perf_counter()
-                try:
-                    status = await conn.send(request)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    status = 0
-                    conn.close()
-                    conn = await _Connection.open(host, port)
+                status = await conn.send(request)
                 counts["ok" if status == 200 else "errors"] += 1
                 latencies.append(time.perf_counter() - t0)
         finally:
