@@ -257,3 +257,24 @@ def test_startup_freezes_long_lived_objects_out_of_the_collector(make_client, sq
             assert client.get("/health").status_code == 200
     finally:
         gc.unfreeze()  # give the test process its collector back
+
+
+def test_every_route_ends_its_transaction_in_its_own_thread(client: TestClient) -> None:
+    # A router created without route_class=TransactionalRoute would hold its session across FastAPI's
+    # response hop to the thread pool (see api/routing.py); every route of every router must use the class.
+    import importlib
+    import pkgutil
+
+    from fastapi.routing import APIRoute
+
+    import api.routers
+    from api.routing import TransactionalRoute
+
+    routes: list[APIRoute] = []
+    for info in pkgutil.iter_modules(api.routers.__path__):
+        router = getattr(importlib.import_module(f"api.routers.{info.name}"), "router", None)
+        if router is not None:
+            routes.extend(r for r in router.routes if isinstance(r, APIRoute))
+    served = {(path, m.upper()) for path, ops in client.get("/openapi.json").json()["paths"].items() for m in ops}
+    assert {(r.path, m) for r in routes for m in r.methods} == served  # these are all the app's operations
+    assert [r.path for r in routes if not isinstance(r, TransactionalRoute)] == []
